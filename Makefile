@@ -1,0 +1,58 @@
+# helpcenter: `make run` serves on http://127.0.0.1:5000, `make test` runs lint and the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k pgettext:1c,2 -k lazy_pgettext:1c,2
+
+.PHONY: install run setup test lint format translations extract-translations update-translations bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Compile the gettext catalogs (.mo files are build output, never committed).
+translations: $(COMPILED)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# Write translations/messages.pot from the code and templates (with `# i18n:` notes for translators).
+extract-translations: install
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --add-comments=i18n: --sort-by-file \
+		--project=helpcenter --msgid-bugs-address=support@casino.example -o translations/messages.pot .
+
+# Merge new messages into the az and ru catalogs.
+update-translations: extract-translations
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+# Create the database, load content/ and serve the development server.
+setup: install translations
+	$(BIN)/helpcenter db upgrade
+	$(BIN)/helpcenter content load content/
+
+run: setup
+	$(BIN)/helpcenter run --host 127.0.0.1 --port 5000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install translations lint
+	$(BIN)/helpcenter content check --strict --quiet content/
+	$(BIN)/pytest
+
+bench: install translations
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(COMPILED)

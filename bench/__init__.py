@@ -1,0 +1,1 @@
+"""Benchmarks of the help center, run with `make bench`."""

@@ -1,0 +1,40 @@
+"""Player help center: create_app() wires configuration, extensions, blueprints and CLI."""
+
+import logging
+
+from flask import Flask
+
+from helpcenter import cache, config
+from helpcenter.extensions import babel, csrf, db, htmx, limiter, migrate
+from helpcenter.i18n import select_locale
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config.Config)
+    if test_config is None:
+        app.config.from_prefixed_env("HELPCENTER")
+    else:
+        app.config.from_object(config.TestConfig)
+        app.config.update(test_config)
+    config.finalize(app.config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config.PROJECT_ROOT / "helpcenter" / "migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    cache.init_app(app)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    from helpcenter import web
+    from helpcenter.articles import cli as articles_cli
+    from helpcenter.articles import views as articles_views
+
+    web.init_app(app)
+    app.register_blueprint(web.bp)
+    app.register_blueprint(articles_views.bp)
+    app.cli.add_command(articles_cli.content)
+    return app

@@ -1,0 +1,78 @@
+"""`helpcenter content ...`: validate and load article sources."""
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from helpcenter import cache
+from helpcenter.articles import services
+from helpcenter.articles.content import read_content, translation_report
+
+
+@click.group(help="Validate and load the knowledge base from a content directory.")
+def content() -> None:
+    pass
+
+
+def _directory(value: str | None) -> str:
+    return value or current_app.config["CONTENT_DIR"]
+
+
+@content.command(
+    "load",
+    help=(
+        "Validate every file in DIR (default: content/), then sync the database in one "
+        "transaction: new and changed articles are saved, articles no longer in DIR are "
+        "unpublished. On any problem, print path:line: message for each, exit 1 and change nothing."
+    ),
+)
+@click.argument("directory", metavar="[DIR]", required=False)
+@with_appcontext
+def load(directory: str | None) -> None:
+    directory = _directory(directory)
+    try:
+        report = services.load_content(directory=directory)
+    except services.ContentInvalid as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s); nothing was loaded.", err=True)
+        raise SystemExit(1) from None
+    cache.clear()
+    click.echo(
+        f"Loaded {directory}: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unpublished)} unpublished, {report.unchanged} unchanged."
+    )
+
+
+@content.command(
+    "check",
+    help=(
+        "Validate DIR (default: content/) like `load` without touching the database, and print "
+        "a translation report per article and language: up to date, outdated (its source_hash "
+        "no longer matches the source) or missing. With --strict, missing or outdated "
+        "translations also fail."
+    ),
+)
+@click.argument("directory", metavar="[DIR]", required=False)
+@click.option("--strict", is_flag=True, help="Exit 1 if any translation is missing or outdated.")
+@click.option("--quiet", is_flag=True, help="Print only problems and the summary, not every line.")
+@with_appcontext
+def check(directory: str | None, strict: bool, quiet: bool) -> None:
+    directory = _directory(directory)
+    content_set = read_content(directory)
+    for problem in content_set.problems:
+        click.echo(str(problem), err=True)
+    report = translation_report(content_set)
+    for status in report:
+        if quiet and status.status == "up to date":
+            continue
+        detail = f" ({status.detail})" if status.detail else ""
+        click.echo(f"{status.slug:<32} {status.lang}  {status.status}{detail}")
+    totals = {s: sum(1 for r in report if r.status == s) for s in ("up to date", "outdated", "missing")}
+    click.echo(
+        f"{len(content_set.articles)} articles in {len(content_set.categories)} categories: "
+        f"{totals['up to date']} up to date, {totals['outdated']} outdated, {totals['missing']} missing; "
+        f"{len(content_set.problems)} problem(s)."
+    )
+    if content_set.problems or (strict and (totals["outdated"] or totals["missing"])):
+        raise SystemExit(1)

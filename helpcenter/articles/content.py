@@ -1,0 +1,382 @@
+"""Read and validate a content directory (<category>/<article>/<lang>.md) without touching the database.
+
+Everything is checked before anything is loaded, and every problem is reported as
+`path:line: message`, so one run shows an editor all there is to fix.
+"""
+
+import hashlib
+import posixpath
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from helpcenter.articles.rendering import Rendered, render_markdown
+
+LANGUAGES = ("az", "ru", "en")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG = 80
+MAX_FILE_BYTES = 1024 * 1024
+FRONT_MATTER_KEYS = {"title", "summary", "tags", "order", "translated_from", "source_hash"}
+CATEGORY_KEYS = {"order", "title", "description"}
+HASH_RE = re.compile(r"^[0-9a-f]{8}$")
+MAX_TITLE, MAX_SUMMARY, MAX_TAGS, MAX_TAG = 200, 300, 20, 50
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class SourceTranslation:
+    lang: str
+    path: str
+    title: str
+    summary: str
+    tags: list[str]
+    order: int | None
+    translated_from: str | None
+    source_hash: str | None
+    body_md: str
+    body_hash: str
+    body_line: int
+    rendered: Rendered | None = None
+
+
+@dataclass
+class SourceArticle:
+    slug: str
+    category: str
+    path: str
+    translations: dict[str, SourceTranslation] = field(default_factory=dict)
+
+    @property
+    def position(self) -> int:
+        for lang in ("en", "az", "ru"):
+            tr = self.translations.get(lang)
+            if tr and tr.order is not None:
+                return tr.order
+        return 0
+
+
+@dataclass
+class SourceCategory:
+    slug: str
+    path: str
+    position: int
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+
+
+@dataclass
+class ContentSet:
+    root: str
+    categories: list[SourceCategory] = field(default_factory=list)
+    articles: list[SourceArticle] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def body_hash(body: str) -> str:
+    """First 8 hex digits of the sha256 of a body, as written in `source_hash`."""
+    return hashlib.sha256(body.strip().encode("utf-8")).hexdigest()[:8]
+
+
+def read_content(root: str | Path) -> ContentSet:
+    """Read and validate a whole content directory; problems are collected, never raised."""
+    root_path = Path(root)
+    content = ContentSet(root=str(root_path))
+    if not root_path.is_dir():
+        content.problems.append(Problem(str(root_path), 0, "content directory does not exist"))
+        return content
+    seen_articles: dict[str, str] = {}
+    for cat_dir in sorted(p for p in root_path.iterdir() if not p.name.startswith(".")):
+        if not cat_dir.is_dir():
+            content.problems.append(
+                Problem(str(cat_dir), 1, "unexpected file: only category folders belong here")
+            )
+            continue
+        if not _check_slug(cat_dir, "category", content.problems):
+            continue
+        category = _read_category(cat_dir, content.problems)
+        if category:
+            content.categories.append(category)
+        for art_dir in sorted(p for p in cat_dir.iterdir() if not p.name.startswith(".")):
+            if art_dir.name == "_category.yml":
+                continue
+            if not art_dir.is_dir():
+                content.problems.append(
+                    Problem(str(art_dir), 1, "unexpected file: a category holds _category.yml and article folders")
+                )
+                continue
+            if not _check_slug(art_dir, "article", content.problems):
+                continue
+            if art_dir.name in seen_articles:
+                content.problems.append(
+                    Problem(str(art_dir), 1, f"duplicate article slug, also used by {seen_articles[art_dir.name]}")
+                )
+                continue
+            seen_articles[art_dir.name] = str(art_dir)
+            article = _read_article(art_dir, cat_dir.name, content.problems)
+            if article:
+                content.articles.append(article)
+    _render_all(content)
+    content.problems.sort()
+    return content
+
+
+def _check_slug(path: Path, kind: str, problems: list[Problem]) -> bool:
+    if SLUG_RE.match(path.name) and len(path.name) <= MAX_SLUG:
+        return True
+    problems.append(
+        Problem(str(path), 1, f"bad {kind} slug {path.name!r}: use lowercase a-z, 0-9 and hyphens (at most {MAX_SLUG})")
+    )
+    return False
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        problems.append(Problem(str(path), 1, f"file is {size} bytes, over the 1 MB limit"))
+        return None
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(str(path), line, "not valid UTF-8"))
+        return None
+    return unicodedata.normalize("NFC", text.removeprefix("\ufeff").replace("\r\n", "\n"))
+
+
+def _load_yaml(text: str, path: Path, first_line: int, problems: list[Problem]):
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + (mark.line if mark else 0)
+        reason = getattr(exc, "problem", None) or "cannot be parsed"
+        problems.append(Problem(str(path), line, f"invalid YAML: {reason}"))
+        return None
+
+
+def _key_line(text: str, key: str, first_line: int) -> int:
+    for offset, line in enumerate(text.split("\n")):
+        if line.startswith(f"{key}:"):
+            return first_line + offset
+    return first_line
+
+
+def _read_category(cat_dir: Path, problems: list[Problem]) -> SourceCategory | None:
+    path = cat_dir / "_category.yml"
+    if not path.is_file():
+        problems.append(Problem(str(cat_dir), 1, "missing _category.yml"))
+        return None
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    data = _load_yaml(text, path, 1, problems)
+    if data is None and text.strip():
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(str(path), 1, "expected a mapping with order and title"))
+        return None
+    ok = True
+    for key in sorted(set(data) - CATEGORY_KEYS):
+        problems.append(Problem(str(path), _key_line(text, str(key), 1), f"unknown key {key!r}"))
+        ok = False
+    order = data.get("order", 0)
+    if not isinstance(order, int) or isinstance(order, bool):
+        problems.append(Problem(str(path), _key_line(text, "order", 1), "order must be a whole number"))
+        ok = False
+    titles = _localized(data.get("title"), "title", path, _key_line(text, "title", 1), problems, required=True)
+    descriptions = _localized(
+        data.get("description", {}), "description", path, _key_line(text, "description", 1), problems, required=False
+    )
+    if titles is None or descriptions is None or not ok:
+        return None
+    return SourceCategory(cat_dir.name, str(path), order, titles, descriptions)
+
+
+def _localized(value, key: str, path: Path, line: int, problems: list[Problem], *, required: bool):
+    if not isinstance(value, dict):
+        problems.append(Problem(str(path), line, f"{key} must map languages (az, ru, en) to text"))
+        return None
+    result = {}
+    for lang, text in value.items():
+        if lang not in LANGUAGES:
+            problems.append(Problem(str(path), line, f"{key}: unknown language {lang!r}"))
+            return None
+        if not isinstance(text, str) or not text.strip():
+            problems.append(Problem(str(path), line, f"{key}.{lang} must be non-empty text"))
+            return None
+        result[lang] = text.strip()
+    missing = [lang for lang in LANGUAGES if lang not in result]
+    if required and missing:
+        problems.append(Problem(str(path), line, f"{key} is missing for {', '.join(missing)}"))
+        return None
+    return result
+
+
+def _read_article(art_dir: Path, category: str, problems: list[Problem]) -> SourceArticle | None:
+    article = SourceArticle(slug=art_dir.name, category=category, path=str(art_dir))
+    for path in sorted(p for p in art_dir.iterdir() if not p.name.startswith(".")):
+        lang = path.name.removesuffix(".md")
+        if not path.is_file() or not path.name.endswith(".md") or lang not in LANGUAGES:
+            problems.append(Problem(str(path), 1, "unknown language file: expected az.md, ru.md or en.md"))
+            continue
+        translation = _read_translation(path, lang, problems)
+        if translation:
+            article.translations[lang] = translation
+    if not article.translations and not any(p.path.startswith(str(art_dir)) for p in problems):
+        problems.append(Problem(str(art_dir), 1, "article has no az.md, ru.md or en.md"))
+    return article if article.translations else None
+
+
+def _read_translation(path: Path, lang: str, problems: list[Problem]) -> SourceTranslation | None:
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        problems.append(Problem(str(path), 1, "missing front matter: the file must start with a --- line"))
+        return None
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        problems.append(Problem(str(path), 1, "front matter is not closed by a --- line"))
+        return None
+    fm_text = "\n".join(lines[1:end])
+    data = _load_yaml(fm_text, path, 2, problems)
+    if data is None and fm_text.strip():
+        return None
+    data = data or {}
+    if not isinstance(data, dict):
+        problems.append(Problem(str(path), 2, "front matter must be a mapping of keys to values"))
+        return None
+    count = len(problems)
+
+    def fail(key: str, message: str) -> None:
+        problems.append(Problem(str(path), _key_line(fm_text, key, 2), message))
+
+    for key in sorted(set(map(str, data)) - FRONT_MATTER_KEYS):
+        fail(key, f"unknown front matter key {key!r}")
+    title = data.get("title")
+    if "title" not in data:
+        problems.append(Problem(str(path), 1, "missing title"))
+    elif not isinstance(title, str) or not title.strip():
+        fail("title", "title must be non-empty text")
+    elif len(title.strip()) > MAX_TITLE:
+        fail("title", f"title is longer than {MAX_TITLE} characters")
+    summary = data.get("summary", "")
+    if not isinstance(summary, str):
+        fail("summary", "summary must be text")
+    elif len(summary.strip()) > MAX_SUMMARY:
+        fail("summary", f"summary is longer than {MAX_SUMMARY} characters")
+    tags = data.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str | int) and str(t).strip() for t in tags):
+        fail("tags", "tags must be a list of words, e.g. [withdrawal, payout]")
+    elif len(tags) > MAX_TAGS or any(len(str(t)) > MAX_TAG for t in tags):
+        fail("tags", f"at most {MAX_TAGS} tags of at most {MAX_TAG} characters each")
+    order = data.get("order")
+    if order is not None and (not isinstance(order, int) or isinstance(order, bool) or not 0 <= order < 10**6):
+        fail("order", "order must be a whole number from 0 to 999999")
+    source = data.get("translated_from")
+    if source is not None and (source not in LANGUAGES or source == lang):
+        fail("translated_from", f"translated_from must be another of {', '.join(LANGUAGES)}")
+    source_hash = data.get("source_hash")
+    if source_hash is not None:
+        # YAML reads an all-digit hash such as 00001234 as a number: take it as written.
+        raw = re.search(r"^source_hash:\s*['\"]?([^'\"\s#]*)", fm_text, re.MULTILINE)
+        source_hash = raw.group(1) if raw else str(source_hash)
+        if not HASH_RE.match(source_hash):
+            fail("source_hash", "source_hash must be 8 lowercase hex digits")
+    body = "\n".join(lines[end + 1 :])
+    if not body.strip():
+        problems.append(Problem(str(path), end + 2, "the article has no text after the front matter"))
+    if len(problems) > count:
+        return None
+    return SourceTranslation(
+        lang=lang,
+        path=str(path),
+        title=title.strip(),
+        summary=summary.strip(),
+        tags=[str(t).strip() for t in tags],
+        order=order,
+        translated_from=source,
+        source_hash=source_hash,
+        body_md=body.strip() + "\n",
+        body_hash=body_hash(body),
+        body_line=end + 2 + (len(body) - len(body.lstrip("\n"))),
+    )
+
+
+def _render_all(content: ContentSet) -> None:
+    """Render every body, resolving links between articles now that all slugs are known."""
+    where = {a.slug: a.category for a in content.articles}
+    categories = {c.slug for c in content.categories}
+    for article in content.articles:
+        for tr in article.translations.values():
+            tr.rendered = render_markdown(
+                tr.body_md, resolve_link=lambda href, tr=tr, a=article: _resolve(href, a, tr.lang, where, categories)
+            )
+            for line, href in tr.rendered.bad_links:
+                content.problems.append(
+                    Problem(tr.path, tr.body_line + line - 1, f"link to an article that does not exist: {href}")
+                )
+
+
+def _resolve(href: str, article: SourceArticle, lang: str, where: dict[str, str], categories: set[str]) -> str | None:
+    """Map `../../<category>/<article>/` (optionally `<lang>.md`, `#anchor`) to its page URL."""
+    parts = urlsplit(href)
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    target = posixpath.normpath(posixpath.join(article.category, article.slug, parts.path))
+    segments = [s for s in target.split("/") if s]
+    if segments and segments[-1].endswith(".md") and segments[-1][:-3] in LANGUAGES:
+        lang = segments.pop()[:-3]
+    if len(segments) == 2 and where.get(segments[1]) == segments[0]:
+        return f"/{lang}/{segments[0]}/{segments[1]}/{fragment}"
+    if len(segments) == 1 and segments[0] in categories:
+        return f"/{lang}/{segments[0]}/{fragment}"
+    return None
+
+
+@dataclass(frozen=True)
+class TranslationStatus:
+    slug: str
+    lang: str
+    status: str  # "up to date", "outdated", "missing"
+    detail: str = ""
+
+
+def translation_report(content: ContentSet) -> list[TranslationStatus]:
+    """Per article and language: up to date, outdated (source changed since) or missing."""
+    report = []
+    for article in sorted(content.articles, key=lambda a: (a.category, a.slug)):
+        for lang in LANGUAGES:
+            tr = article.translations.get(lang)
+            if tr is None:
+                report.append(TranslationStatus(article.slug, lang, "missing"))
+            elif tr.translated_from is None:
+                report.append(TranslationStatus(article.slug, lang, "up to date", "source"))
+            else:
+                source = article.translations.get(tr.translated_from)
+                if source is None:
+                    detail = f"source {tr.translated_from}.md is missing"
+                    report.append(TranslationStatus(article.slug, lang, "outdated", detail))
+                elif tr.source_hash is None:
+                    report.append(TranslationStatus(article.slug, lang, "outdated", "no source_hash"))
+                elif tr.source_hash != source.body_hash:
+                    detail = f"{tr.translated_from} changed: {tr.source_hash} -> {source.body_hash}"
+                    report.append(TranslationStatus(article.slug, lang, "outdated", detail))
+                else:
+                    report.append(TranslationStatus(article.slug, lang, "up to date", f"from {tr.translated_from}"))
+    return report

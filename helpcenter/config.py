@@ -1,0 +1,71 @@
+"""Configuration read from HELPCENTER_* environment variables."""
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Config:
+    """Production defaults; every key can be overridden with HELPCENTER_<KEY>."""
+
+    DATA_DIR = "instance"
+    DATABASE_URL = ""
+    SECRET_KEY = ""
+    CONTENT_DIR = "content"
+    LANGUAGES = ("az", "ru", "en")
+    DEFAULT_LANGUAGE = "az"
+    BABEL_DEFAULT_LOCALE = "az"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Baku"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    VOTE_RATE_LIMIT = "30 per minute"
+    # Page views are counted in memory and written in one batch at most this often.
+    VIEW_FLUSH_SECONDS = 10.0
+    # Read models of the knowledge base are kept per process for this long.
+    PAGE_CACHE_SECONDS = 3.0
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+class TestConfig(Config):
+    """Settings for the test suite: fresh data directory, immediate writes."""
+
+    TESTING = True
+    VIEW_FLUSH_SECONDS = 0.0
+    PAGE_CACHE_SECONDS = 0.0
+    RATELIMIT_ENABLED = True
+
+
+def finalize(config: dict) -> None:
+    """Derive the database URL and the secret key from the data directory."""
+    data_dir = Path(config["DATA_DIR"]).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config["DATA_DIR"] = str(data_dir)
+    url = config.get("DATABASE_URL") or f"sqlite:///{data_dir / 'helpcenter.db'}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _stored_secret_key(data_dir / "secret_key")
+
+
+def _stored_secret_key(path: Path) -> str:
+    """Return the key kept in the data directory, creating it on first run.
+
+    O_EXCL makes the first of several starting workers win; the others read its key.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key

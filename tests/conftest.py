@@ -1,0 +1,115 @@
+"""Fixtures: the app on SQLite and (with HELPCENTER_TEST_DATABASE_URL) on PostgreSQL."""
+
+import os
+import re
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from sqlalchemy import text
+
+from helpcenter import create_app
+from helpcenter.articles import services
+from helpcenter.extensions import db
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/test.db"
+    url = os.environ.get("HELPCENTER_TEST_DATABASE_URL")
+    if not url:
+        if _required("HELPCENTER_REQUIRE_POSTGRES"):
+            pytest.fail("HELPCENTER_REQUIRE_POSTGRES is set but HELPCENTER_TEST_DATABASE_URL is not")
+        pytest.skip("PostgreSQL: set HELPCENTER_TEST_DATABASE_URL to run these too")
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url, tmp_path_factory):
+    """The database with the schema built by the Alembic migrations, as in production."""
+    app = create_app({"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path_factory.mktemp("data"))})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(migrated_url, tmp_path):
+    app = create_app({"DATABASE_URL": migrated_url, "DATA_DIR": str(tmp_path / "data")})
+    yield app
+    with app.app_context():
+        db.session.remove()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def loaded(app):
+    """The shipped content/ loaded into the database."""
+    with app.app_context():
+        services.load_content(directory=CONTENT_DIR)
+    return app
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class ContentDir:
+    """Writes content directories for loader tests: ContentDir(tmp).article(...)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def category(self, slug: str, order: int = 1, **extra) -> Path:
+        path = self.root / slug
+        path.mkdir(exist_ok=True)
+        body = extra.pop(
+            "raw",
+            f"order: {order}\ntitle:\n  az: Kateqoriya {slug}\n  ru: Раздел {slug}\n  en: Category {slug}\n",
+        )
+        (path / "_category.yml").write_text(body, encoding="utf-8")
+        return path
+
+    def article(self, category: str, slug: str, langs=("az", "ru", "en"), body="Some text.", **front) -> Path:
+        if not (self.root / category).exists():
+            self.category(category)
+        path = self.root / category / slug
+        path.mkdir(exist_ok=True)
+        for lang in langs:
+            fields = {"title": f'"{slug} {lang}"', **front}
+            fm = "".join(f"{k}: {v}\n" for k, v in fields.items())
+            (path / f"{lang}.md").write_text(f"---\n{fm}---\n{body}\n", encoding="utf-8")
+        return path
+
+
+@pytest.fixture
+def content_dir(tmp_path):
+    return ContentDir(tmp_path / "content")
