@@ -4,8 +4,8 @@ import logging
 
 from flask import Flask
 
-from helpcenter import cache, config
-from helpcenter.extensions import babel, csrf, db, htmx, limiter, migrate
+from helpcenter import cache, config, ratelimit
+from helpcenter.extensions import babel, csrf, db, htmx, migrate
 from helpcenter.i18n import select_locale
 
 
@@ -18,14 +18,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_object(config.TestConfig)
         app.config.update(test_config)
     config.finalize(app.config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.PROJECT_ROOT / "helpcenter" / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     htmx.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
     cache.init_app(app)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 

@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from typing import ClassVar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,13 +20,14 @@ class Config:
     BABEL_DEFAULT_LOCALE = "az"
     BABEL_DEFAULT_TIMEZONE = "Asia/Baku"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None
+    # memory:// counts per worker process; use redis://host:6379 to share limits across workers.
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
     VOTE_RATE_LIMIT = "30 per minute"
     # Page views are counted in memory and written in one batch at most this often.
     VIEW_FLUSH_SECONDS = 10.0
@@ -40,7 +42,6 @@ class TestConfig(Config):
     TESTING = True
     VIEW_FLUSH_SECONDS = 0.0
     PAGE_CACHE_SECONDS = 0.0
-    RATELIMIT_ENABLED = True
 
 
 def finalize(config: dict) -> None:

@@ -2,8 +2,6 @@
 
 from flask_babel import Babel
 from flask_htmx import HTMX
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -15,4 +13,3 @@ migrate = Migrate(render_as_batch=True)
 babel = Babel()
 htmx = HTMX()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -21,9 +21,9 @@ def best_language() -> str:
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in languages():
         return cookie
-    return request.accept_languages.best_match(languages()) or current_app.config[
-        "DEFAULT_LANGUAGE"
-    ]
+    return (
+        request.accept_languages.best_match(languages()) or current_app.config["DEFAULT_LANGUAGE"]
+    )
 
 
 def select_locale() -> str:

@@ -26,7 +26,9 @@ def database_url(request, tmp_path_factory):
     url = os.environ.get("HELPCENTER_TEST_DATABASE_URL")
     if not url:
         if _required("HELPCENTER_REQUIRE_POSTGRES"):
-            pytest.fail("HELPCENTER_REQUIRE_POSTGRES is set but HELPCENTER_TEST_DATABASE_URL is not")
+            pytest.fail(
+                "HELPCENTER_REQUIRE_POSTGRES is set but HELPCENTER_TEST_DATABASE_URL is not"
+            )
         pytest.skip("PostgreSQL: set HELPCENTER_TEST_DATABASE_URL to run these too")
     return url
 
@@ -34,7 +36,9 @@ def database_url(request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def migrated_url(database_url, tmp_path_factory):
     """The database with the schema built by the Alembic migrations, as in production."""
-    app = create_app({"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path_factory.mktemp("data"))})
+    app = create_app(
+        {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    )
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -93,12 +97,15 @@ class ContentDir:
         path.mkdir(exist_ok=True)
         body = extra.pop(
             "raw",
-            f"order: {order}\ntitle:\n  az: Kateqoriya {slug}\n  ru: Раздел {slug}\n  en: Category {slug}\n",
+            f"order: {order}\ntitle:\n  az: Kateqoriya {slug}\n"
+            f"  ru: Раздел {slug}\n  en: Category {slug}\n",
         )
         (path / "_category.yml").write_text(body, encoding="utf-8")
         return path
 
-    def article(self, category: str, slug: str, langs=("az", "ru", "en"), body="Some text.", **front) -> Path:
+    def article(
+        self, category: str, slug: str, langs=("az", "ru", "en"), body="Some text.", **front
+    ) -> Path:
         if not (self.root / category).exists():
             self.category(category)
         path = self.root / category / slug

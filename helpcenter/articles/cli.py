@@ -68,10 +68,13 @@ def check(directory: str | None, strict: bool, quiet: bool) -> None:
             continue
         detail = f" ({status.detail})" if status.detail else ""
         click.echo(f"{status.slug:<32} {status.lang}  {status.status}{detail}")
-    totals = {s: sum(1 for r in report if r.status == s) for s in ("up to date", "outdated", "missing")}
+    totals = {
+        s: sum(1 for r in report if r.status == s) for s in ("up to date", "outdated", "missing")
+    }
     click.echo(
         f"{len(content_set.articles)} articles in {len(content_set.categories)} categories: "
-        f"{totals['up to date']} up to date, {totals['outdated']} outdated, {totals['missing']} missing; "
+        f"{totals['up to date']} up to date, {totals['outdated']} outdated, "
+        f"{totals['missing']} missing; "
         f"{len(content_set.problems)} problem(s)."
     )
     if content_set.problems or (strict and (totals["outdated"] or totals["missing"])):

@@ -1,4 +1,4 @@
-"""Read and validate a content directory (<category>/<article>/<lang>.md) without touching the database.
+"""Read and validate a content directory (<category>/<article>/<lang>.md); no database here.
 
 Everything is checked before anything is loaded, and every problem is reported as
 `path:line: message`, so one run shows an editor all there is to fix.
@@ -114,14 +114,22 @@ def read_content(root: str | Path) -> ContentSet:
                 continue
             if not art_dir.is_dir():
                 content.problems.append(
-                    Problem(str(art_dir), 1, "unexpected file: a category holds _category.yml and article folders")
+                    Problem(
+                        str(art_dir),
+                        1,
+                        "unexpected file: a category holds _category.yml and article folders",
+                    )
                 )
                 continue
             if not _check_slug(art_dir, "article", content.problems):
                 continue
             if art_dir.name in seen_articles:
                 content.problems.append(
-                    Problem(str(art_dir), 1, f"duplicate article slug, also used by {seen_articles[art_dir.name]}")
+                    Problem(
+                        str(art_dir),
+                        1,
+                        f"duplicate article slug, also used by {seen_articles[art_dir.name]}",
+                    )
                 )
                 continue
             seen_articles[art_dir.name] = str(art_dir)
@@ -137,7 +145,12 @@ def _check_slug(path: Path, kind: str, problems: list[Problem]) -> bool:
     if SLUG_RE.match(path.name) and len(path.name) <= MAX_SLUG:
         return True
     problems.append(
-        Problem(str(path), 1, f"bad {kind} slug {path.name!r}: use lowercase a-z, 0-9 and hyphens (at most {MAX_SLUG})")
+        Problem(
+            str(path),
+            1,
+            f"bad {kind} slug {path.name!r}: use lowercase a-z, 0-9 and hyphens"
+            f" (at most {MAX_SLUG})",
+        )
     )
     return False
 
@@ -195,11 +208,20 @@ def _read_category(cat_dir: Path, problems: list[Problem]) -> SourceCategory | N
         ok = False
     order = data.get("order", 0)
     if not isinstance(order, int) or isinstance(order, bool):
-        problems.append(Problem(str(path), _key_line(text, "order", 1), "order must be a whole number"))
+        problems.append(
+            Problem(str(path), _key_line(text, "order", 1), "order must be a whole number")
+        )
         ok = False
-    titles = _localized(data.get("title"), "title", path, _key_line(text, "title", 1), problems, required=True)
+    titles = _localized(
+        data.get("title"), "title", path, _key_line(text, "title", 1), problems, required=True
+    )
     descriptions = _localized(
-        data.get("description", {}), "description", path, _key_line(text, "description", 1), problems, required=False
+        data.get("description", {}),
+        "description",
+        path,
+        _key_line(text, "description", 1),
+        problems,
+        required=False,
     )
     if titles is None or descriptions is None or not ok:
         return None
@@ -231,7 +253,9 @@ def _read_article(art_dir: Path, category: str, problems: list[Problem]) -> Sour
     for path in sorted(p for p in art_dir.iterdir() if not p.name.startswith(".")):
         lang = path.name.removesuffix(".md")
         if not path.is_file() or not path.name.endswith(".md") or lang not in LANGUAGES:
-            problems.append(Problem(str(path), 1, "unknown language file: expected az.md, ru.md or en.md"))
+            problems.append(
+                Problem(str(path), 1, "unknown language file: expected az.md, ru.md or en.md")
+            )
             continue
         translation = _read_translation(path, lang, problems)
         if translation:
@@ -247,7 +271,9 @@ def _read_translation(path: Path, lang: str, problems: list[Problem]) -> SourceT
         return None
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        problems.append(Problem(str(path), 1, "missing front matter: the file must start with a --- line"))
+        problems.append(
+            Problem(str(path), 1, "missing front matter: the file must start with a --- line")
+        )
         return None
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
@@ -282,12 +308,16 @@ def _read_translation(path: Path, lang: str, problems: list[Problem]) -> SourceT
     elif len(summary.strip()) > MAX_SUMMARY:
         fail("summary", f"summary is longer than {MAX_SUMMARY} characters")
     tags = data.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str | int) and str(t).strip() for t in tags):
+    if not isinstance(tags, list) or not all(
+        isinstance(t, str | int) and str(t).strip() for t in tags
+    ):
         fail("tags", "tags must be a list of words, e.g. [withdrawal, payout]")
     elif len(tags) > MAX_TAGS or any(len(str(t)) > MAX_TAG for t in tags):
         fail("tags", f"at most {MAX_TAGS} tags of at most {MAX_TAG} characters each")
     order = data.get("order")
-    if order is not None and (not isinstance(order, int) or isinstance(order, bool) or not 0 <= order < 10**6):
+    if order is not None and (
+        not isinstance(order, int) or isinstance(order, bool) or not 0 <= order < 10**6
+    ):
         fail("order", "order must be a whole number from 0 to 999999")
     source = data.get("translated_from")
     if source is not None and (source not in LANGUAGES or source == lang):
@@ -301,7 +331,9 @@ def _read_translation(path: Path, lang: str, problems: list[Problem]) -> SourceT
             fail("source_hash", "source_hash must be 8 lowercase hex digits")
     body = "\n".join(lines[end + 1 :])
     if not body.strip():
-        problems.append(Problem(str(path), end + 2, "the article has no text after the front matter"))
+        problems.append(
+            Problem(str(path), end + 2, "the article has no text after the front matter")
+        )
     if len(problems) > count:
         return None
     return SourceTranslation(
@@ -326,15 +358,24 @@ def _render_all(content: ContentSet) -> None:
     for article in content.articles:
         for tr in article.translations.values():
             tr.rendered = render_markdown(
-                tr.body_md, resolve_link=lambda href, tr=tr, a=article: _resolve(href, a, tr.lang, where, categories)
+                tr.body_md,
+                resolve_link=lambda href, tr=tr, a=article: _resolve(
+                    href, a, tr.lang, where, categories
+                ),
             )
             for line, href in tr.rendered.bad_links:
                 content.problems.append(
-                    Problem(tr.path, tr.body_line + line - 1, f"link to an article that does not exist: {href}")
+                    Problem(
+                        tr.path,
+                        tr.body_line + line - 1,
+                        f"link to an article that does not exist: {href}",
+                    )
                 )
 
 
-def _resolve(href: str, article: SourceArticle, lang: str, where: dict[str, str], categories: set[str]) -> str | None:
+def _resolve(
+    href: str, article: SourceArticle, lang: str, where: dict[str, str], categories: set[str]
+) -> str | None:
     """Map `../../<category>/<article>/` (optionally `<lang>.md`, `#anchor`) to its page URL."""
     parts = urlsplit(href)
     fragment = f"#{parts.fragment}" if parts.fragment else ""
@@ -373,10 +414,16 @@ def translation_report(content: ContentSet) -> list[TranslationStatus]:
                     detail = f"source {tr.translated_from}.md is missing"
                     report.append(TranslationStatus(article.slug, lang, "outdated", detail))
                 elif tr.source_hash is None:
-                    report.append(TranslationStatus(article.slug, lang, "outdated", "no source_hash"))
+                    report.append(
+                        TranslationStatus(article.slug, lang, "outdated", "no source_hash")
+                    )
                 elif tr.source_hash != source.body_hash:
                     detail = f"{tr.translated_from} changed: {tr.source_hash} -> {source.body_hash}"
                     report.append(TranslationStatus(article.slug, lang, "outdated", detail))
                 else:
-                    report.append(TranslationStatus(article.slug, lang, "up to date", f"from {tr.translated_from}"))
+                    report.append(
+                        TranslationStatus(
+                            article.slug, lang, "up to date", f"from {tr.translated_from}"
+                        )
+                    )
     return report

@@ -6,6 +6,6 @@ from wtforms.validators import AnyOf, InputRequired
 
 
 class VoteForm(FlaskForm):
-    """"Was this helpful?": two submit buttons named `helpful` with values yes and no."""
+    """ "Was this helpful?": two submit buttons named `helpful` with values yes and no."""
 
     helpful = StringField(validators=[InputRequired(), AnyOf(["yes", "no"])])

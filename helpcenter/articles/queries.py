@@ -114,7 +114,9 @@ def popular(lang: str, limit: int = POPULAR_LIMIT) -> tuple[ArticleLink, ...]:
 @cached_query
 def category_page(lang: str, slug: str) -> CategoryPage | None:
     """A published category with its articles in `lang` and those only in other languages."""
-    category = db.session.scalar(select(Category).where(Category.slug == slug, Category.is_published))
+    category = db.session.scalar(
+        select(Category).where(Category.slug == slug, Category.is_published)
+    )
     if category is None:
         return None
     articles = db.session.scalars(
@@ -132,7 +134,11 @@ def category_page(lang: str, slug: str) -> CategoryPage | None:
             first = next(by_lang[code] for code in ("en", "az", "ru") if code in by_lang)
             elsewhere.append((_link(first, article, slug), tuple(sorted(by_lang))))
     return CategoryPage(
-        slug, category.titles[lang], category.descriptions.get(lang, ""), tuple(here), tuple(elsewhere)
+        slug,
+        category.titles[lang],
+        category.descriptions.get(lang, ""),
+        tuple(here),
+        tuple(elsewhere),
     )
 
 
@@ -155,7 +161,9 @@ def article_page(lang: str, slug: str) -> ArticlePage | None:
         found = {
             a.slug: _link(t, a, cat)
             for t, a, cat in db.session.execute(
-                _published_translations(lang).add_columns(Category.slug).where(Article.slug.in_(tr.related))
+                _published_translations(lang)
+                .add_columns(Category.slug)
+                .where(Article.slug.in_(tr.related))
             )
         }
         related = tuple(found[s] for s in tr.related if s in found)
@@ -199,8 +207,12 @@ def locate_article(slug: str) -> ArticleLocation | None:
 def sitemap_entries() -> list[tuple[str, str, dict[str, str], datetime]]:
     """(kind, category, {lang: slug-or-empty}, updated_at) for every published page."""
     entries = []
-    for category in db.session.scalars(select(Category).where(Category.is_published).order_by(Category.position)):
-        entries.append(("category", category.slug, {lang: "" for lang in category.titles}, category.updated_at))
+    for category in db.session.scalars(
+        select(Category).where(Category.is_published).order_by(Category.position)
+    ):
+        entries.append(
+            ("category", category.slug, {lang: "" for lang in category.titles}, category.updated_at)
+        )
     rows = db.session.scalars(
         select(Article)
         .join(Category)

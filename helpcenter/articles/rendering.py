@@ -76,7 +76,9 @@ def sanitize(html: str) -> str:
     return _A_TAG.sub(r'<a rel="noopener noreferrer" href="\1"', clean)
 
 
-def render_markdown(text: str, *, resolve_link: Callable[[str], str | None] | None = None) -> Rendered:
+def render_markdown(
+    text: str, *, resolve_link: Callable[[str], str | None] | None = None
+) -> Rendered:
     """Render Markdown to sanitized HTML with heading anchors and a table of contents.
 
     `resolve_link` maps a relative link to its public URL, or returns None when it points
@@ -88,9 +90,13 @@ def render_markdown(text: str, *, resolve_link: Callable[[str], str | None] | No
         if token.type == "heading_open" and int(token.tag[1]) in TOC_LEVELS:
             inline = tokens[index + 1]
             label = "".join(
-                child.content for child in inline.children or [] if child.type in ("text", "code_inline")
+                child.content
+                for child in inline.children or []
+                if child.type in ("text", "code_inline")
             )
-            result.toc.append({"level": int(token.tag[1]), "id": token.attrs.get("id"), "text": label})
+            result.toc.append(
+                {"level": int(token.tag[1]), "id": token.attrs.get("id"), "text": label}
+            )
         if token.type != "inline":
             continue
         line = token.map[0] + 1 if token.map else 1

@@ -86,8 +86,12 @@ def load_content(*, directory: str | Path) -> LoadReport:
         raise
     log.info(
         "content loaded from %s: %d created, %d updated, %d unpublished, %d unchanged",
-        directory, len(report.created), len(report.updated), len(report.unpublished), report.unchanged,
-    )  # fmt: skip
+        directory,
+        len(report.created),
+        len(report.updated),
+        len(report.unpublished),
+        report.unchanged,
+    )
     return report
 
 
@@ -134,7 +138,9 @@ def _sync_article(article: Article, source: SourceArticle, related: dict) -> boo
         if tr is None:
             tr = ArticleTranslation(lang=lang)
             article.translations.append(tr)
-        content_changed = _set(tr, title=src.title, summary=src.summary, tags=src.tags, body_md=src.body_md)
+        content_changed = _set(
+            tr, title=src.title, summary=src.summary, tags=src.tags, body_md=src.body_md
+        )
         derived_changed = _set(
             tr,
             body_html=src.rendered.html,
@@ -171,7 +177,9 @@ def _related(content: ContentSet) -> dict[tuple[str, str], list[str]]:
                     continue
                 other_tr = other.translations[lang]
                 score = 2 * len(tags & {t.lower() for t in other_tr.tags})
-                score += 3 * (f"/{other.slug}/" in tr.body_md) + 3 * (f"/{article.slug}/" in other_tr.body_md)
+                score += 3 * (f"/{other.slug}/" in tr.body_md) + 3 * (
+                    f"/{article.slug}/" in other_tr.body_md
+                )
                 score += 2 * (other.category == article.category)
                 if score:
                     scores[other.slug] = score
@@ -189,10 +197,14 @@ def record_vote(*, slug: str, lang: str, visitor_id: str, is_helpful: bool) -> A
     if article is None:
         raise ArticleNotFound(slug)
     vote = db.session.scalar(
-        select(ArticleVote).where(ArticleVote.article_id == article.id, ArticleVote.visitor_id == visitor_id)
+        select(ArticleVote).where(
+            ArticleVote.article_id == article.id, ArticleVote.visitor_id == visitor_id
+        )
     )
     if vote is None:
-        vote = ArticleVote(article_id=article.id, visitor_id=visitor_id, lang=lang, is_helpful=is_helpful)
+        vote = ArticleVote(
+            article_id=article.id, visitor_id=visitor_id, lang=lang, is_helpful=is_helpful
+        )
         db.session.add(vote)
     else:
         vote.is_helpful, vote.lang, vote.updated_at = is_helpful, lang, utcnow()
@@ -205,7 +217,9 @@ def add_views(counts: dict[int, int]) -> None:
     """Add batched page views to the articles' counters in one transaction."""
     for article_id, count in counts.items():
         db.session.execute(
-            update(Article).where(Article.id == article_id).values(view_count=Article.view_count + count)
+            update(Article)
+            .where(Article.id == article_id)
+            .values(view_count=Article.view_count + count)
         )
     db.session.commit()
 
@@ -225,7 +239,9 @@ class _ViewBuffer:
 
 def count_view(*, article_id: int) -> None:
     """Count one view of an article; flush the batch to the database when it is due."""
-    buffer = current_app.extensions.setdefault("article_views", _ViewBuffer())
+    buffer = current_app.extensions.get("article_views")
+    if buffer is None:
+        buffer = current_app.extensions.setdefault("article_views", _ViewBuffer())
     with buffer.lock:
         buffer.counts[article_id] += 1
         due = time.monotonic() - buffer.flushed_at >= current_app.config["VIEW_FLUSH_SECONDS"]

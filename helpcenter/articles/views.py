@@ -2,12 +2,24 @@
 
 import secrets
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_htmx import make_response
 
 from helpcenter.articles import queries, services
 from helpcenter.articles.forms import VoteForm
-from helpcenter.extensions import htmx, limiter
+from helpcenter.extensions import htmx
+from helpcenter.ratelimit import rate_limit
+from helpcenter.web.pages import render_page
 
 bp = Blueprint("articles", __name__, url_prefix="/<lang:lang>", template_folder="templates")
 
@@ -28,7 +40,9 @@ def _page_links(endpoint: str, available, missing=None, **values) -> dict:
 
     A language the page does not exist in is switched to `missing(code)` instead.
     """
-    alternates = {code: url_for(endpoint, lang=code, _external=True, **values) for code in available}
+    alternates = {
+        code: url_for(endpoint, lang=code, _external=True, **values) for code in available
+    }
     switch = {
         code: url_for(endpoint, lang=code, **values) if code in available else missing(code)
         for code in current_app.config["LANGUAGES"]
@@ -38,11 +52,14 @@ def _page_links(endpoint: str, available, missing=None, **values) -> dict:
 
 @bp.get("/")
 def home():
-    return render_template(
+    return render_page(
         "articles/home.html",
-        categories=queries.categories(g.lang),
-        popular=queries.popular(g.lang),
-        **_page_links(".home", current_app.config["LANGUAGES"]),
+        (),
+        lambda: {
+            "categories": queries.categories(g.lang),
+            "popular": queries.popular(g.lang),
+            **_page_links(".home", current_app.config["LANGUAGES"]),
+        },
     )
 
 
@@ -55,11 +72,14 @@ def category(category: str):
     wanted = request.args.get("unavailable", "")
     if wanted:
         unavailable = queries.locate_article(wanted[:80])
-    return render_template(
+    return render_page(
         "articles/category.html",
-        page=page,
-        unavailable=unavailable,
-        **_page_links(".category", current_app.config["LANGUAGES"], category=category),
+        (category, unavailable.slug if unavailable else None),
+        lambda: {
+            "page": page,
+            "unavailable": unavailable,
+            **_page_links(".category", current_app.config["LANGUAGES"], category=category),
+        },
     )
 
 
@@ -75,19 +95,28 @@ def show(category: str, article: str):
     if page.category != category:
         return redirect(url_for(".show", category=page.category, article=article), 301)
     services.count_view(article_id=page.id)
-    links = _page_links(
-        ".show",
-        page.languages,
-        lambda code: url_for(".category", lang=code, category=category, unavailable=article),
-        category=category,
-        article=article,
-    )
     vote = session.get("votes", {}).get(page.slug)
-    return render_template("articles/article.html", page=page, vote=vote, **links)
+    return render_page(
+        "articles/article.html",
+        (article, vote),
+        lambda: {
+            "page": page,
+            "vote": vote,
+            **_page_links(
+                ".show",
+                page.languages,
+                lambda code: url_for(
+                    ".category", lang=code, category=category, unavailable=article
+                ),
+                category=category,
+                article=article,
+            ),
+        },
+    )
 
 
 @bp.post("/<slug:category>/<slug:article>/vote")
-@limiter.limit(lambda: current_app.config["VOTE_RATE_LIMIT"])
+@rate_limit("VOTE_RATE_LIMIT")
 def vote(category: str, article: str):
     form = VoteForm()
     location = queries.locate_article(article)
@@ -97,14 +126,20 @@ def vote(category: str, article: str):
         abort(400)
     visitor = session.setdefault("visitor", secrets.token_urlsafe(18))
     try:
-        services.record_vote(slug=article, lang=g.lang, visitor_id=visitor, is_helpful=form.helpful.data == "yes")
+        services.record_vote(
+            slug=article, lang=g.lang, visitor_id=visitor, is_helpful=form.helpful.data == "yes"
+        )
     except services.ArticleNotFound:
         abort(404)
     session["votes"] = {**session.get("votes", {}), article: form.helpful.data}
     if htmx:
         response = make_response(
-            render_template("articles/_feedback.html", slug=article, category=category, vote=form.helpful.data)
+            render_template(
+                "articles/_feedback.html", slug=article, category=category, vote=form.helpful.data
+            )
         )
         response.headers["Vary"] = "HX-Request"
         return response
-    return redirect(url_for(".show", category=category, article=article, _anchor="hc-feedback"), 303)
+    return redirect(
+        url_for(".show", category=category, article=article, _anchor="hc-feedback"), 303
+    )

@@ -29,9 +29,18 @@ def test_load_creates_then_second_load_changes_nothing(app, content_dir):
     content_dir.article("payments", "fees")
     with app.app_context():
         first = services.load_content(directory=content_dir.root)
-        stamps = dict(db.session.execute(select(ArticleTranslation.id, ArticleTranslation.updated_at)).all())
+        stamps = dict(
+            db.session.execute(select(ArticleTranslation.id, ArticleTranslation.updated_at)).all()
+        )
         second = services.load_content(directory=content_dir.root)
-        assert dict(db.session.execute(select(ArticleTranslation.id, ArticleTranslation.updated_at)).all()) == stamps
+        assert (
+            dict(
+                db.session.execute(
+                    select(ArticleTranslation.id, ArticleTranslation.updated_at)
+                ).all()
+            )
+            == stamps
+        )
     assert sorted(first.created) == ["fees", "withdrawal-times"]
     assert (second.created, second.updated, second.unpublished, second.unchanged) == ([], [], [], 2)
 
@@ -47,7 +56,12 @@ def test_changed_article_is_saved_and_removed_one_unpublished_not_deleted(app, c
     gone.rmdir()
     with app.app_context():
         report = services.load_content(directory=content_dir.root)
-        html = db.session.scalar(select(ArticleTranslation.body_html).where(ArticleTranslation.lang == "en").join(Article).where(Article.slug == "fees"))
+        html = db.session.scalar(
+            select(ArticleTranslation.body_html)
+            .where(ArticleTranslation.lang == "en")
+            .join(Article)
+            .where(Article.slug == "fees")
+        )
     assert report.updated == ["fees"] and report.unpublished == ["gone"]
     assert "New text." in html
     assert _articles(app) == {"fees": True, "gone": False}
@@ -56,19 +70,59 @@ def test_changed_article_is_saved_and_removed_one_unpublished_not_deleted(app, c
 BAD_CASES = [
     ("bad YAML", "payments/fees/en.md", "---\ntitle: [unclosed\n---\nText\n", 2, "invalid YAML"),
     ("missing title", "payments/fees/en.md", "---\nsummary: x\n---\nText\n", 1, "missing title"),
-    ("unknown key", "payments/fees/en.md", '---\ntitle: "T"\nautor: me\n---\nText\n', 3, "unknown front matter key 'autor'"),
+    (
+        "unknown key",
+        "payments/fees/en.md",
+        '---\ntitle: "T"\nautor: me\n---\nText\n',
+        3,
+        "unknown front matter key 'autor'",
+    ),
     ("no front matter", "payments/fees/en.md", "Just text\n", 1, "missing front matter"),
     ("empty body", "payments/fees/en.md", '---\ntitle: "T"\n---\n\n', 4, "no text"),
-    ("unknown language file", "payments/fees/de.md", '---\ntitle: "T"\n---\nText\n', 1, "unknown language file"),
-    ("bad source hash", "payments/fees/az.md", '---\ntitle: "T"\ntranslated_from: en\nsource_hash: XYZ\n---\nText\n', 4, "source_hash must be"),
-    ("link to missing article", "payments/fees/en.md", '---\ntitle: "T"\n---\nIntro\n\nSee [this](../../payments/nowhere/).\n', 6, "link to an article that does not exist"),
-    ("tags not a list", "payments/fees/ru.md", '---\ntitle: "T"\ntags: вывод\n---\nText\n', 3, "tags must be a list"),
-    ("not UTF-8", "payments/fees/az.md", b"---\ntitle: \"T\"\n---\nline\n\xff\xfe\n", 5, "not valid UTF-8"),
+    (
+        "unknown language file",
+        "payments/fees/de.md",
+        '---\ntitle: "T"\n---\nText\n',
+        1,
+        "unknown language file",
+    ),
+    (
+        "bad source hash",
+        "payments/fees/az.md",
+        '---\ntitle: "T"\ntranslated_from: en\nsource_hash: XYZ\n---\nText\n',
+        4,
+        "source_hash must be",
+    ),
+    (
+        "link to missing article",
+        "payments/fees/en.md",
+        '---\ntitle: "T"\n---\nIntro\n\nSee [this](../../payments/nowhere/).\n',
+        6,
+        "link to an article that does not exist",
+    ),
+    (
+        "tags not a list",
+        "payments/fees/ru.md",
+        '---\ntitle: "T"\ntags: вывод\n---\nText\n',
+        3,
+        "tags must be a list",
+    ),
+    (
+        "not UTF-8",
+        "payments/fees/az.md",
+        b'---\ntitle: "T"\n---\nline\n\xff\xfe\n',
+        5,
+        "not valid UTF-8",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "relpath", "text", "line", "message"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
-def test_bad_file_is_reported_with_path_and_line_and_nothing_loads(app, content_dir, case, relpath, text, line, message):
+@pytest.mark.parametrize(
+    ("case", "relpath", "text", "line", "message"), BAD_CASES, ids=[c[0] for c in BAD_CASES]
+)
+def test_bad_file_is_reported_with_path_and_line_and_nothing_loads(
+    app, content_dir, case, relpath, text, line, message
+):
     content_dir.article("payments", "fees")
     content_dir.article("payments", "limits")
     target = content_dir.root / relpath
@@ -84,7 +138,9 @@ def test_every_problem_is_listed_not_just_the_first(app, content_dir):
     content_dir.article("payments", "fees", title='""')
     content_dir.article("Bad_Slug", "x")
     (content_dir.root / "payments" / "big").mkdir()
-    (content_dir.root / "payments" / "big" / "en.md").write_text("---\ntitle: T\n---\n" + "x" * (1024 * 1024 + 1))
+    (content_dir.root / "payments" / "big" / "en.md").write_text(
+        "---\ntitle: T\n---\n" + "x" * (1024 * 1024 + 1)
+    )
     content = read_content(content_dir.root)
     messages = " | ".join(str(p) for p in content.problems)
     assert "title must be non-empty text" in messages
@@ -109,16 +165,27 @@ def test_a_failing_load_keeps_what_was_loaded_before(app, content_dir):
         with pytest.raises(services.ContentInvalid):
             services.load_content(directory=content_dir.root)
         count = db.session.scalar(select(func.count()).select_from(Article))
-        html = db.session.scalar(select(ArticleTranslation.body_html).where(ArticleTranslation.lang == "en"))
+        html = db.session.scalar(
+            select(ArticleTranslation.body_html).where(ArticleTranslation.lang == "en")
+        )
     assert count == 1 and "Version one." in html
 
 
 def test_links_between_articles_point_at_the_page_in_the_same_language(app, content_dir):
     content_dir.article("payments", "fees")
-    content_dir.article("safety", "limits", body="See [fees](../../payments/fees/#costs) and [en](../../payments/fees/en.md).")
+    content_dir.article(
+        "safety",
+        "limits",
+        body="See [fees](../../payments/fees/#costs) and [en](../../payments/fees/en.md).",
+    )
     with app.app_context():
         services.load_content(directory=content_dir.root)
-        html = db.session.scalar(select(ArticleTranslation.body_html).where(ArticleTranslation.lang == "ru").join(Article).where(Article.slug == "limits"))
+        html = db.session.scalar(
+            select(ArticleTranslation.body_html)
+            .where(ArticleTranslation.lang == "ru")
+            .join(Article)
+            .where(Article.slug == "limits")
+        )
     assert 'href="/ru/payments/fees/#costs"' in html
     assert 'href="/en/payments/fees/"' in html
 
@@ -126,10 +193,16 @@ def test_links_between_articles_point_at_the_page_in_the_same_language(app, cont
 def test_translation_report_marks_outdated_and_missing(content_dir):
     source = content_dir.article("payments", "fees", langs=("en",), body="English text.")
     good = body_hash("English text.")
-    (source / "az.md").write_text(f'---\ntitle: "Az"\ntranslated_from: en\nsource_hash: {good}\n---\nMətn.\n')
-    (source / "ru.md").write_text('---\ntitle: "Ru"\ntranslated_from: en\nsource_hash: 00000000\n---\nТекст.\n')
+    (source / "az.md").write_text(
+        f'---\ntitle: "Az"\ntranslated_from: en\nsource_hash: {good}\n---\nMətn.\n'
+    )
+    (source / "ru.md").write_text(
+        '---\ntitle: "Ru"\ntranslated_from: en\nsource_hash: 00000000\n---\nТекст.\n'
+    )
     content_dir.article("payments", "limits", langs=("en",))
-    report = {(s.slug, s.lang): s.status for s in translation_report(read_content(content_dir.root))}
+    report = {
+        (s.slug, s.lang): s.status for s in translation_report(read_content(content_dir.root))
+    }
     assert report[("fees", "az")] == "up to date"
     assert report[("fees", "ru")] == "outdated"
     assert report[("limits", "ru")] == "missing"
@@ -140,4 +213,8 @@ def test_categories_get_titles_in_every_language(app, content_dir):
     with app.app_context():
         services.load_content(directory=content_dir.root)
         category = db.session.scalar(select(Category))
-    assert category.titles == {"az": "Kateqoriya payments", "ru": "Раздел payments", "en": "Category payments"}
+    assert category.titles == {
+        "az": "Kateqoriya payments",
+        "ru": "Раздел payments",
+        "en": "Category payments",
+    }

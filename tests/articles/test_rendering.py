@@ -27,7 +27,9 @@ def test_raw_html_cannot_run_code(source):
 
 
 def test_tables_headings_and_table_of_contents():
-    rendered = render_markdown("## Çıxarış müddəti\n\n| Üsul | Vaxt |\n|---|---|\n| Kart | 1-3 gün |\n\n### Kartlar\n")
+    rendered = render_markdown(
+        "## Çıxarış müddəti\n\n| Üsul | Vaxt |\n|---|---|\n| Kart | 1-3 gün |\n\n### Kartlar\n"
+    )
     assert "<table>" in rendered.html and "<td>Kart</td>" in rendered.html
     assert '<h2 id="çıxarış-müddəti">' in rendered.html
     assert [(i["level"], i["id"]) for i in rendered.toc] == [(2, "çıxarış-müddəti"), (3, "kartlar")]

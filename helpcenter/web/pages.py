@@ -1,0 +1,41 @@
+"""Render public pages through the page cache, with the visitor's own parts filled in per request.
+
+A cached page is the same for every visitor; the CSRF token, the only per-visitor value in
+it, is rendered as a marker and replaced on the way out.
+"""
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import g, render_template, request
+from flask_wtf.csrf import generate_csrf
+
+from helpcenter import cache
+from helpcenter.channels import channels
+
+_CSRF_MARK = f"csrf-{secrets.token_hex(12)}"
+
+
+def _csrf_mark() -> str:
+    return _CSRF_MARK
+
+
+def render_page(template: str, key: tuple, context: Callable[[], dict]) -> str:
+    """Render `template` with `context()`, or reuse the copy rendered for the same key.
+
+    `key` must name everything that changes the page besides the template, host and
+    language; the support channels' open/closed state is added here. `context` is only
+    called on a miss, so a cached page costs no queries and no URL building.
+    """
+    now = datetime.now(UTC)
+    open_now = tuple(channel.is_open(now) for channel in channels())
+    full_key = (template, request.host, g.lang, open_now, *key)
+    html = cache.get_or_build(
+        "page_cache",
+        full_key,
+        lambda: render_template(template, csrf_token=_csrf_mark, **context()),
+    )
+    if _CSRF_MARK in html:
+        html = html.replace(_CSRF_MARK, generate_csrf())
+    return html
