@@ -10,7 +10,7 @@ from helpcenter.i18n import select_locale
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=False)
+    app = Flask(__name__, static_folder=None)
     app.config.from_object(config.Config)
     if test_config is None:
         app.config.from_prefixed_env("HELPCENTER")

@@ -226,3 +226,13 @@ def test_pages_send_security_headers(loaded, client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "<script>" not in text(response)
+
+
+def test_stylesheet_and_htmx_are_served_from_our_own_origin(loaded, client):
+    page = text(client.get("/en/"))
+    for path in re.findall(r'(?:href|src)="(/static/[^"]+)"', page):
+        response = client.get(path)
+        response.close()
+        assert response.status_code == 200, path
+    assert "/static/vendor/htmx-2.0.11.min.js" in page
+    assert "https://" not in page.split("</head>")[0].replace("http://localhost", "")
