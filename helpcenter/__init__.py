@@ -34,9 +34,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter import web
     from helpcenter.articles import cli as articles_cli
     from helpcenter.articles import views as articles_views
+    from helpcenter.search import cli as search_cli
+    from helpcenter.search import views as search_views
 
     web.init_app(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(articles_views.bp)
+    app.register_blueprint(search_views.bp)
     app.cli.add_command(articles_cli.content)
+    app.cli.add_command(search_cli.search)
     return app

@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 from helpcenter import cache
 from helpcenter.articles import services
 from helpcenter.articles.content import read_content, translation_report
+from helpcenter.search import services as search_services
 
 
 @click.group(help="Validate and load the knowledge base from a content directory.")
@@ -38,9 +39,11 @@ def load(directory: str | None) -> None:
         click.echo(f"{len(exc.problems)} problem(s); nothing was loaded.", err=True)
         raise SystemExit(1) from None
     cache.clear()
+    generation = search_services.reindex()
     click.echo(
         f"Loaded {directory}: {len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unpublished)} unpublished, {report.unchanged} unchanged."
+        f"{len(report.unpublished)} unpublished, {report.unchanged} unchanged; "
+        f"search index {generation}."
     )
 
 

@@ -1,0 +1,1 @@
+"""Search over the knowledge base: analyzers, index life, queries."""

@@ -1,0 +1,63 @@
+"""Search pages for players and the JSON API for chatbots and integrations."""
+
+from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
+from flask_htmx import make_response
+
+from helpcenter.extensions import csrf, htmx
+from helpcenter.search import services
+
+bp = Blueprint("search", __name__, template_folder="templates")
+PER_PAGE = 10
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < len(value) < 6 else 1
+
+
+@bp.get("/<lang:lang>/search")
+def results(lang: str):
+    g.lang = lang
+    text = request.args.get("q", "")
+    found = services.search(text=text, lang=lang, page=_page_number(), per_page=PER_PAGE)
+    template = "search/_results.html" if htmx else "search/results.html"
+    response = make_response(render_template(template, results=found))
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@bp.get("/api/v1/search")
+@csrf.exempt
+def api():
+    lang = request.args.get("lang", "")
+    limit = request.args.get("limit", "10")
+    if lang not in current_app.config["LANGUAGES"]:
+        return jsonify(error="lang must be one of az, ru, en"), 400
+    if not limit.isdigit() or not 1 <= int(limit) <= 50:
+        return jsonify(error="limit must be a whole number from 1 to 50"), 400
+    found = services.search(text=request.args.get("q", ""), lang=lang, per_page=int(limit))
+    return jsonify(
+        query=found.query,
+        lang=lang,
+        total=found.total,
+        suggestion=found.suggestion,
+        results=[
+            {
+                "slug": hit.slug,
+                "category": hit.category,
+                "lang": hit.lang,
+                "title": hit.title,
+                "url": url_for(
+                    "articles.show",
+                    lang=hit.lang,
+                    category=hit.category,
+                    article=hit.slug,
+                    _external=True,
+                ),
+                "snippet": str(hit.snippet),
+                "score": hit.score,
+                "fallback": hit.is_fallback,
+            }
+            for hit in found.hits
+        ],
+    )
