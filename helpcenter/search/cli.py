@@ -20,3 +20,28 @@ def search() -> None:
 def reindex() -> None:
     generation = services.reindex()
     click.echo(f"Search index rebuilt: {generation}")
+
+
+@search.command(
+    "report",
+    help="List the most frequent searches and the searches that found nothing (content gaps "
+    "for editors) over the last DAYS days.",
+)
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@with_appcontext
+def report(days: int, limit: int) -> None:
+    top, empty = services.report(days=days, limit=limit)
+    header = f"{'searches':>8}  {'results':>7}  {'opened':>6}  lang  query"
+    for title, rows in (
+        (f"Top queries, last {days} days", top),
+        ("Queries that found nothing", empty),
+    ):
+        click.echo(title)
+        click.echo(header)
+        for row in rows:
+            counts = f"{row.searches:>8}  {row.avg_results:>7.1f}  {row.opened:>6}"
+            click.echo(f"{counts}  {row.lang:<4}  {row.query}")
+        if not rows:
+            click.echo("  (none)")
+        click.echo()

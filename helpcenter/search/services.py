@@ -1,15 +1,87 @@
-"""Search use cases: answering a query and rebuilding the index."""
+"""Search use cases: answering and recording a query, recording the opened result, reindexing."""
 
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from helpcenter.db import utcnow
+from helpcenter.extensions import db
 from helpcenter.search import index, queries
+from helpcenter.search.azerbaijani import fold_case
+from helpcenter.search.models import SearchLog
 
 log = logging.getLogger(__name__)
 
 
-def search(*, text: str, lang: str, page: int = 1, per_page: int = 10) -> queries.Results:
-    """Search the knowledge base; a broken index is rebuilt, never an error for the player."""
-    return queries.search(text, lang, page=page, per_page=per_page)
+def search(
+    *, text: str, lang: str, page: int = 1, per_page: int = 10, record: bool = True
+) -> tuple[queries.Results, int | None]:
+    """Search the knowledge base and record the search; returns the results and the log id.
+
+    A broken index is rebuilt, never an error for the player; a failed log write is logged
+    and does not cost the player the results.
+    """
+    results = queries.search(text, lang, page=page, per_page=per_page)
+    if not record or not results.query or page > 1:
+        return results, None
+    entry = SearchLog(query=fold_case(results.query), lang=lang, result_count=results.total)
+    try:
+        db.session.add(entry)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not record search %r", results.query)
+        return results, None
+    return results, entry.id
+
+
+def record_opened(*, log_id: int, slug: str, rank: int) -> None:
+    """Remember which result of a recorded search the player opened (the first one counts)."""
+    entry = db.session.get(SearchLog, log_id)
+    if entry is None or entry.opened_slug is not None:
+        return
+    entry.opened_slug, entry.opened_rank = slug[:80], rank
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class QueryStats:
+    query: str
+    lang: str
+    searches: int
+    avg_results: float
+    opened: int
+
+
+def report(*, days: int, limit: int) -> tuple[list[QueryStats], list[QueryStats]]:
+    """Top queries and the queries that found nothing, over the last `days` days."""
+    since = utcnow() - timedelta(days=days)
+    base = (
+        select(
+            SearchLog.query,
+            SearchLog.lang,
+            func.count(SearchLog.id),
+            func.avg(SearchLog.result_count),
+            func.sum(case((SearchLog.opened_slug.is_not(None), 1), else_=0)),
+        )
+        .where(SearchLog.created_at >= since)
+        .group_by(SearchLog.query, SearchLog.lang)
+        .order_by(func.count(SearchLog.id).desc(), SearchLog.query)
+        .limit(limit)
+    )
+
+    def rows(stmt):
+        return [
+            QueryStats(query, lang, count, float(avg or 0), int(opened or 0))
+            for query, lang, count, avg, opened in db.session.execute(stmt)
+        ]
+
+    top = rows(base)
+    empty = rows(base.having(func.max(SearchLog.result_count) == 0))
+    return top, empty
 
 
 def reindex() -> str:

@@ -1,6 +1,6 @@
 """Search pages for players and the JSON API for chatbots and integrations."""
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_htmx import make_response
 
 from helpcenter.extensions import csrf, htmx
@@ -19,11 +19,26 @@ def _page_number() -> int:
 def results(lang: str):
     g.lang = lang
     text = request.args.get("q", "")
-    found = services.search(text=text, lang=lang, page=_page_number(), per_page=PER_PAGE)
+    found, log_id = services.search(text=text, lang=lang, page=_page_number(), per_page=PER_PAGE)
     template = "search/_results.html" if htmx else "search/results.html"
-    response = make_response(render_template(template, results=found))
+    response = make_response(render_template(template, results=found, log_id=log_id))
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+@bp.get("/<lang:lang>/search/suggest")
+def suggest(lang: str):
+    """The search-as-you-type dropdown: the top results as listbox options, not logged."""
+    g.lang = lang
+    found, _ = services.search(text=request.args.get("q", ""), lang=lang, per_page=5, record=False)
+    return render_template("search/_suggest.html", results=found)
+
+
+@bp.get("/<lang:lang>/search/opened/<int:log_id>/<int:rank>/<slug:category>/<slug:article>/")
+def opened(lang: str, log_id: int, rank: int, category: str, article: str):
+    """Count which result of a search was opened, then go to the article."""
+    services.record_opened(log_id=log_id, slug=article, rank=rank)
+    return redirect(url_for("articles.show", lang=lang, category=category, article=article))
 
 
 @bp.get("/api/v1/search")
@@ -35,7 +50,7 @@ def api():
         return jsonify(error="lang must be one of az, ru, en"), 400
     if not limit.isdigit() or not 1 <= int(limit) <= 50:
         return jsonify(error="limit must be a whole number from 1 to 50"), 400
-    found = services.search(text=request.args.get("q", ""), lang=lang, per_page=int(limit))
+    found, _ = services.search(text=request.args.get("q", ""), lang=lang, per_page=int(limit))
     return jsonify(
         query=found.query,
         lang=lang,

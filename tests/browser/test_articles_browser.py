@@ -77,3 +77,27 @@ def test_phone_layout_has_no_horizontal_scroll(live_server, browser):
         page.goto(live_server + path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
     context.close()
+
+
+def test_search_as_you_type_is_a_keyboard_combobox(live_server, page):
+    page.goto(live_server + "/en/")
+    box = page.locator("#hc-home-q")
+    box.fill("withdrawal rejected")
+    listbox = page.locator("#hc-home-q-list")
+    expect(listbox).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    box.press("Escape")
+    expect(listbox).to_be_hidden()
+    box.press("ArrowDown")
+    expect(page.locator("#hc-home-q-list-0")).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", "hc-home-q-list-0")
+    box.press("Enter")
+    expect(page).to_have_url(live_server + "/en/deposits-withdrawals/withdrawal-rejected/")
+
+
+def test_search_form_works_without_javascript(live_server, nojs_page):
+    nojs_page.goto(live_server + "/ru/")
+    nojs_page.locator("#hc-home-q").fill("kak vyvesti dengi")
+    nojs_page.locator("#hc-home-q").press("Enter")
+    expect(nojs_page.locator("#hc-results-title")).to_contain_text("результат")
+    expect(nojs_page.locator(".hit a").first).to_be_visible()

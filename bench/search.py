@@ -1,0 +1,595 @@
+"""Search speed and quality on a corpus scaled to ~10,000 article versions (`make bench`).
+
+Everything runs in this process with the test settings on a fresh data directory: the database
+is migrated, content/ is loaded and the 111 real index documents (one per article translation)
+are taken from `index.documents()`. Synthetic copies (slug `<slug>-copyN`) fill the corpus up to
+--docs documents: each copy's text is its source's sentences, about half of them, shuffled with
+as many sentences of other articles in the same language; its title and tags mix half of the
+source's words with another article's. The real documents keep their real slugs, so the
+relevance set (tests/search/relevance.yml) still applies.
+
+Measured on that corpus:
+  1. Whoosh indexing with `index.rebuild(docs=corpus)`: time, documents, size on disk.
+  2. `queries.search` latency per kind of query over --rounds rounds, and where the time goes.
+  3. A bare Flask page next to the real search page, both through the test client.
+  4. SQLite FTS5 over the same corpus: indexing, latency and hit@1/hit@3/MRR next to Whoosh.
+
+    .venv/bin/python bench/search.py [--docs N] [--rounds R] [--page-rounds R]
+                                     [--bare-requests N] [--seed S]
+
+Exit status: 0 when every search page answered 200 (the ratio target is reported, not
+enforced), 1 when any did not, 2 when the benchmark could not be set up.
+"""
+
+import argparse
+import os
+import random
+import re
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+from urllib.parse import urlencode
+
+import flask_migrate
+import yaml
+from markupsafe import Markup
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable like helpcenter
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bare_app import PAGE_FILE_ENV  # noqa: E402
+from bench.bare_app import create_app as create_bare_app  # noqa: E402
+from bench.pages import ROOT, BenchError, _percentile, _positive_int  # noqa: E402
+from helpcenter import create_app  # noqa: E402
+from helpcenter.articles.services import load_content  # noqa: E402
+from helpcenter.search import index, queries  # noqa: E402
+from helpcenter.search.analysis import FIELD_WEIGHTS, field_name  # noqa: E402
+
+RELEVANCE_FILE = ROOT / "tests" / "search" / "relevance.yml"
+CONTENT_DIR = ROOT / "content"
+KINDS = (
+    "exact",
+    "inflected",
+    "no-diacritics",
+    "typo",
+    "transliterated",
+    "wrong-layout",
+    "paraphrase",
+    "fallback",
+)
+PER_PAGE = 10
+PAGE_SAMPLE = 25  # relevance queries served through the real search page
+BARE_WARMUP = 100
+FTS_COLUMNS = ("key", "slug", "lang", "title", "tags", "summary", "body")
+FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+Case = dict  # one relevance.yml entry: q, lang, kind, expect
+
+
+# --- corpus --------------------------------------------------------------------------------------
+
+
+def _sentences(text: str) -> list[str]:
+    return [part for part in _SENTENCE_END.split(text) if part.strip()]
+
+
+def _half(rng: random.Random, items: list[str]) -> list[str]:
+    """A random half of `items` (at least one when there is any), in random order."""
+    return rng.sample(items, max(1, -(-len(items) // 2))) if items else []
+
+
+def _text_fields(doc: dict) -> tuple[str, list[str], str, str]:
+    lang = doc["lang"]
+    return (
+        doc[field_name("title", lang)],
+        doc[field_name("tags", lang)].split(),
+        doc[field_name("summary", lang)],
+        doc[field_name("body", lang)],
+    )
+
+
+def _index_doc(base: dict, slug: str, title: str, tags: str, summary: str, body: str) -> dict:
+    """An index document shaped like the ones `index.documents()` yields."""
+    lang = base["lang"]
+    return {
+        "key": f"{slug}:{lang}",
+        "slug": slug,
+        "category": base["category"],
+        "lang": lang,
+        "title": title,
+        "summary": summary,
+        "snippet": body[: index.SNIPPET_CHARS],
+        "position": base["position"],
+        field_name("title", lang): title,
+        field_name("tags", lang): tags,
+        field_name("summary", lang): summary,
+        field_name("body", lang): body,
+        f"words_{lang}": " ".join((title, tags, summary, body)),
+    }
+
+
+def build_corpus(real: list[dict], size: int, seed: int) -> list[dict]:
+    """The real documents, then copies of them in turn (copy1 of each, copy2...) up to `size`."""
+    rng = random.Random(seed)
+    by_lang: dict[str, list[dict]] = defaultdict(list)
+    for doc in real:
+        by_lang[doc["lang"]].append(doc)
+    sentences = {doc["key"]: _sentences(_text_fields(doc)[3]) for doc in real}
+    corpus = list(real)
+    copy = 0
+    while len(corpus) < size:  # bounded: every pass adds len(real) >= 1 documents
+        copy += 1
+        for doc in real:
+            if len(corpus) >= size:
+                break
+            others = [other for other in by_lang[doc["lang"]] if other["slug"] != doc["slug"]]
+            other = rng.choice(others) if others else doc
+            title, tags, summary, _ = _text_fields(doc)
+            other_title, other_tags, other_summary, _ = _text_fields(other)
+            own = _half(rng, sentences[doc["key"]])
+            pool = [s for o in others for s in sentences[o["key"]]] or sentences[doc["key"]]
+            mixed = own + rng.sample(pool, min(len(pool), max(1, len(own))))
+            rng.shuffle(mixed)
+            words = _half(rng, title.split()) + _half(rng, other_title.split())
+            rng.shuffle(words)
+            corpus.append(
+                _index_doc(
+                    doc,
+                    slug=f"{doc['slug']}-copy{copy}",
+                    title=" ".join(words),
+                    tags=" ".join(_half(rng, tags) + _half(rng, other_tags)),
+                    summary=rng.choice((summary, other_summary)),
+                    body=" ".join(mixed),
+                )
+            )
+    return corpus
+
+
+def _dir_megabytes(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1_000_000
+
+
+# --- measurements --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Latency:
+    n: int
+    p50: float
+    p95: float
+
+    @classmethod
+    def of(cls, values_ms: Iterable[float]) -> "Latency":
+        ordered = sorted(values_ms)
+        return cls(len(ordered), _percentile(ordered, 50), _percentile(ordered, 95))
+
+
+def _timed(func: Callable, *args, **kwargs) -> tuple[float, object]:
+    """(milliseconds, result) of one call."""
+    started = time.perf_counter()
+    result = func(*args, **kwargs)
+    return (time.perf_counter() - started) * 1000, result
+
+
+def _rank(slugs: list[str], expect: str) -> int | None:
+    return slugs.index(expect) + 1 if expect in slugs else None
+
+
+def _by_kind(cases: list[Case], values: list[list[float]]) -> dict[str, list[float]]:
+    """Per kind and "all": every value measured for the cases of that kind."""
+    grouped: dict[str, list[float]] = defaultdict(list)
+    for case, measured in zip(cases, values, strict=True):
+        grouped[case["kind"]].extend(measured)
+        grouped["all"].extend(measured)
+    return grouped
+
+
+def whoosh_queries(cases: list[Case], rounds: int) -> tuple[list[list[float]], list[int | None]]:
+    """A warm-up pass (which gives the ranks), then `rounds` timed passes over every case."""
+    ranks = []
+    for case in cases:
+        found = queries.search(case["q"], case["lang"], per_page=PER_PAGE)
+        ranks.append(_rank([hit.slug for hit in found.hits], case["expect"]))
+    timings: list[list[float]] = [[] for _ in cases]
+    for _ in range(rounds):
+        for i, case in enumerate(cases):
+            elapsed, _ = _timed(queries.search, case["q"], case["lang"], per_page=PER_PAGE)
+            timings[i].append(elapsed)
+    return timings, ranks
+
+
+def _no_snippet(hit) -> Markup:
+    return Markup("")
+
+
+def whoosh_breakdown(cases: list[Case]) -> dict[str, float]:
+    """Milliseconds per query, averaged over one pass of every case, for each step of search."""
+    totals: dict[str, float] = defaultdict(float)
+    for case in cases:
+        q, lang = case["q"], case["lang"]
+        full, _ = _timed(queries.search, q, lang, per_page=PER_PAGE)
+        with mock.patch.object(queries, "_snippet", _no_snippet):
+            bare, _ = _timed(queries.search, q, lang, per_page=PER_PAGE)
+        text = queries.normalize(q)
+        build, query = _timed(queries.build_query, text)
+        searcher = index.searcher()
+        search = _timed(searcher.search, query, limit=None, terms=True)[0] if query else 0.0
+        suggest = _timed(queries.suggest, text, lang, searcher)[0] if query else 0.0
+        totals["full"] += full
+        totals["without snippets"] += bare
+        totals["build_query"] += build
+        totals["searcher.search"] += search
+        totals["suggest"] += suggest
+        totals["snippets"] += full - bare
+    return {step: value / len(cases) for step, value in totals.items()}
+
+
+@contextmanager
+def _bare_page_env(page_file: Path):
+    previous = os.environ.get(PAGE_FILE_ENV)
+    os.environ[PAGE_FILE_ENV] = str(page_file)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(PAGE_FILE_ENV, None)
+        else:
+            os.environ[PAGE_FILE_ENV] = previous
+
+
+def _search_url(case: Case) -> str:
+    return f"/{case['lang']}/search?{urlencode({'q': case['q']})}"
+
+
+def bare_requests(client, count: int) -> list[float]:
+    for _ in range(BARE_WARMUP):
+        client.get("/")
+    timings = []
+    for _ in range(count):
+        elapsed, response = _timed(client.get, "/")
+        if response.status_code != 200:
+            raise BenchError(f"the bare page answered HTTP {response.status_code}")
+        timings.append(elapsed)
+    return timings
+
+
+def search_page_requests(client, sample: list[Case], rounds: int) -> tuple[list[float], list[str]]:
+    for case in sample:  # warm-up, one request each
+        client.get(_search_url(case))
+    timings, failures = [], []
+    for _ in range(rounds):
+        for case in sample:
+            elapsed, response = _timed(client.get, _search_url(case))
+            timings.append(elapsed)
+            if response.status_code != 200:
+                failures.append(f"HTTP {response.status_code} from {_search_url(case)}")
+    return timings, failures
+
+
+# --- SQLite FTS5 ---------------------------------------------------------------------------------
+
+
+def fts_build(path: Path, corpus: list[dict]) -> tuple[sqlite3.Connection, float]:
+    """An FTS5 table over the corpus in a file; returns the connection and the seconds taken."""
+    conn = sqlite3.connect(path)
+    started = time.perf_counter()
+    conn.execute(
+        f"CREATE VIRTUAL TABLE docs USING fts5("
+        f"key UNINDEXED, slug UNINDEXED, lang UNINDEXED, title, tags, summary, body, "
+        f"tokenize='{FTS_TOKENIZER}')"
+    )
+    rows = (
+        (doc["key"], doc["slug"], doc["lang"], *_fts_text(doc)) for doc in corpus
+    )  # fmt: skip
+    with conn:
+        conn.executemany(f"INSERT INTO docs VALUES ({', '.join('?' * len(FTS_COLUMNS))})", rows)
+        conn.execute("INSERT INTO docs(docs) VALUES ('optimize')")
+    return conn, time.perf_counter() - started
+
+
+def _fts_text(doc: dict) -> tuple[str, str, str, str]:
+    lang = doc["lang"]
+    return tuple(doc[field_name(field, lang)] for field in FIELD_WEIGHTS)  # type: ignore[return-value]
+
+
+def fts_match(text: str) -> str:
+    """An FTS5 OR query of the quoted words of `text`: its syntax never reaches FTS5."""
+    return " OR ".join('"{}"'.format(word.replace('"', '""')) for word in queries.words(text))
+
+
+_FTS_SEARCH = (
+    "WITH matched AS MATERIALIZED ("
+    " SELECT slug, bm25(docs, 0, 0, 0, {weights}) AS score FROM docs WHERE docs MATCH ?"
+    ") SELECT slug, MIN(score) AS best FROM matched GROUP BY slug ORDER BY best LIMIT ?"
+).format(weights=", ".join(str(w) for w in FIELD_WEIGHTS.values()))
+
+
+def fts_search(conn: sqlite3.Connection, text: str) -> list[str]:
+    """Slugs of the best PER_PAGE articles, one result per slug, by bm25 (lower is better)."""
+    match = fts_match(queries.normalize(text))
+    if not match:
+        return []
+    return [slug for slug, _ in conn.execute(_FTS_SEARCH, (match, PER_PAGE))]
+
+
+def fts_queries(
+    conn: sqlite3.Connection, cases: list[Case], rounds: int
+) -> tuple[list[list[float]], list[int | None]]:
+    ranks = [_rank(fts_search(conn, case["q"]), case["expect"]) for case in cases]
+    timings: list[list[float]] = [[] for _ in cases]
+    for _ in range(rounds):
+        for i, case in enumerate(cases):
+            timings[i].append(_timed(fts_search, conn, case["q"])[0])
+    return timings, ranks
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quality:
+    n: int
+    hit1: float
+    hit3: float
+    mrr: float
+
+    @classmethod
+    def of(cls, ranks: list[int | None]) -> "Quality":
+        n = len(ranks)
+        return cls(
+            n=n,
+            hit1=sum(1 for r in ranks if r == 1) / n,
+            hit3=sum(1 for r in ranks if r and r <= 3) / n,
+            mrr=sum(1 / r for r in ranks if r) / n,
+        )
+
+
+def _rows(cases: list[Case]) -> list[str]:
+    present = {case["kind"] for case in cases}
+    return [kind for kind in KINDS if kind in present] + sorted(present - set(KINDS)) + ["all"]
+
+
+def _table(header: str, lines: list[str]) -> None:
+    print(header)
+    print("-" * len(header))
+    for line in lines:
+        print(line)
+    print()
+
+
+def print_indexing(rows: list[tuple[str, int, float, float]]) -> None:
+    _table(
+        f"{'engine':<8} {'documents':>9} {'index s':>8} {'size MB':>8}",
+        [f"{name:<8} {docs:>9} {secs:>8.1f} {mb:>8.1f}" for name, docs, secs, mb in rows],
+    )
+
+
+def print_latency(cases: list[Case], whoosh: list[list[float]], fts: list[list[float]]) -> None:
+    w, f = _by_kind(cases, whoosh), _by_kind(cases, fts)
+    lines = []
+    for kind in _rows(cases):
+        lw, lf = Latency.of(w[kind]), Latency.of(f[kind])
+        queries_n = sum(1 for c in cases if kind in ("all", c["kind"]))
+        lines.append(
+            f"{kind:<15} {queries_n:>7} {lw.n:>5} {lw.p50:>8.1f} {lw.p95:>8.1f} "
+            f"{lf.p50:>8.2f} {lf.p95:>8.2f}"
+        )
+    _table(
+        f"{'kind':<15} {'queries':>7} {'runs':>5} {'whoosh':>8} {'whoosh':>8} "
+        f"{'fts5':>8} {'fts5':>8}\n{'':<15} {'':>7} {'':>5} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p50 ms':>8} {'p95 ms':>8}",
+        lines,
+    )
+
+
+def print_breakdown(steps: dict[str, float], count: int) -> None:
+    full = steps["full"]
+    parts = ["build_query", "searcher.search", "snippets", "suggest"]
+    rest = full - sum(steps[p] for p in parts)
+    lines = [
+        f"{name:<38} {steps[name] if name in steps else rest:>8.2f} "
+        f"{(steps[name] if name in steps else rest) / full * 100:>6.1f}%"
+        for name in [*parts, "rest (ranking, stored fields, reopen check)"]
+    ]
+    lines.append(f"{'queries.search total':<38} {full:>8.2f} {100:>6.1f}%")
+    print(f"where the time goes: one pass over the {count} relevance queries, mean ms per query")
+    _table(f"{'step':<38} {'ms':>8} {'share':>7}", lines)
+    print(
+        "snippets = queries.search - queries.search with queries._snippet monkeypatched to a\n"
+        f"trivial function (returns empty Markup): {full:.2f} - "
+        f"{steps['without snippets']:.2f} ms. build_query, searcher.search (limit=None,\n"
+        "terms=True) and suggest are timed directly; rest is what remains of the total.\n"
+    )
+
+
+def print_pages(bare_first: Latency, bare_last: Latency, page: Latency, detail: str) -> float:
+    base_p50 = (bare_first.p50 + bare_last.p50) / 2
+    base_p95 = (bare_first.p95 + bare_last.p95) / 2
+    rows = [
+        ("bare (first)", bare_first),
+        ("bare (last)", bare_last),
+        ("search page", page),
+    ]
+    lines = [f"{name:<13} {lat.n:>8} {lat.p50:>8.2f} {lat.p95:>8.2f}" for name, lat in rows]
+    lines.append(f"{'bare (mean)':<13} {'':>8} {base_p50:>8.2f} {base_p95:>8.2f}")
+    print(detail)
+    _table(f"{'page':<13} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}", lines)
+    return page.p95 / base_p95 if base_p95 > 0 else float("inf")
+
+
+def print_quality(cases: list[Case], whoosh: list[int | None], fts: list[int | None]) -> None:
+    w: dict[str, list[int | None]] = defaultdict(list)
+    f: dict[str, list[int | None]] = defaultdict(list)
+    for case, rw, rf in zip(cases, whoosh, fts, strict=True):
+        for key in (case["kind"], "all"):
+            w[key].append(rw)
+            f[key].append(rf)
+    lines = []
+    for kind in _rows(cases):
+        qw, qf = Quality.of(w[kind]), Quality.of(f[kind])
+        lines.append(
+            f"{kind:<15} {qw.n:>4} | {qw.hit1:>6.2f} {qw.hit3:>6.2f} {qw.mrr:>6.2f} | "
+            f"{qf.hit1:>6.2f} {qf.hit3:>6.2f} {qf.mrr:>6.2f}"
+        )
+    _table(
+        f"{'':<15} {'':>4} | {'whoosh':^20} | {'fts5':^20}\n"
+        f"{'kind':<15} {'n':>4} | {'hit@1':>6} {'hit@3':>6} {'MRR':>6} | "
+        f"{'hit@1':>6} {'hit@3':>6} {'MRR':>6}",
+        lines,
+    )
+
+
+# --- setup and main ------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument(
+        "--docs", type=_positive_int, default=10_000, help="corpus size (default 10000)"
+    )
+    parser.add_argument(
+        "--rounds", type=_positive_int, default=5, help="timed passes over the relevance set"
+    )
+    parser.add_argument(
+        "--page-rounds", type=_positive_int, default=3, help="passes over the search page sample"
+    )
+    parser.add_argument(
+        "--bare-requests", type=_positive_int, default=1000, help="requests per bare page run"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic copies")
+    return parser.parse_args(argv)
+
+
+def _sample(cases: list[Case], count: int) -> list[Case]:
+    """`count` cases spread evenly over the file (so over languages and kinds)."""
+    step = max(1, len(cases) // count)
+    return cases[::step][:count]
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    cases: list[Case] = yaml.safe_load(RELEVANCE_FILE.read_text(encoding="utf-8"))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="helpcenter-bench-search-") as tmp:
+        data_dir = Path(tmp)
+        app = create_app({"DATA_DIR": str(data_dir / "data")})
+        with app.app_context():
+            _progress("migrating and loading content ...")
+            flask_migrate.upgrade()
+            load_content(directory=CONTENT_DIR)
+            real = list(index.documents())
+            if not real:
+                raise BenchError(f"no published article in {CONTENT_DIR}")
+            corpus = build_corpus(real, max(args.docs, len(real)), args.seed)
+
+            _progress(f"indexing {len(corpus)} documents with Whoosh ...")
+            whoosh_secs, generation = _timed(index.rebuild, docs=corpus)
+            whoosh_mb = _dir_megabytes(index.root() / generation)
+
+            _progress(f"Whoosh: {len(cases)} queries, warm-up + {args.rounds} rounds ...")
+            with app.test_request_context():
+                whoosh_times, whoosh_ranks = whoosh_queries(cases, args.rounds)
+                _progress("Whoosh: breakdown pass ...")
+                breakdown = whoosh_breakdown(cases)
+
+            _progress("pages: bare app and search page through the test client ...")
+            sample = _sample(cases, PAGE_SAMPLE)
+            client = app.test_client()
+            page_bytes = client.get(_search_url(sample[0])).data
+            page_file = data_dir / "bare-page.html"
+            page_file.write_bytes(page_bytes)
+            with _bare_page_env(page_file):
+                bare_client = create_bare_app().test_client()
+            bare_first = Latency.of(bare_requests(bare_client, args.bare_requests))
+            page_times, failures = search_page_requests(client, sample, args.page_rounds)
+            bare_last = Latency.of(bare_requests(bare_client, args.bare_requests))
+
+        _progress("SQLite FTS5: indexing and queries ...")
+        fts_path = data_dir / "fts5.db"
+        conn, fts_secs = fts_build(fts_path, corpus)
+        try:
+            fts_times, fts_ranks = fts_queries(conn, cases, args.rounds)
+        finally:
+            conn.close()
+        fts_mb = fts_path.stat().st_size / 1_000_000
+
+    copies = len(corpus) - len(real)
+    by_lang = defaultdict(int)
+    for doc in corpus:
+        by_lang[doc["lang"]] += 1
+    print("helpcenter search benchmark")
+    print(
+        f"corpus:   {len(corpus)} documents ({len(real)} real, {copies} synthetic copies; "
+        + ", ".join(f"{lang} {n}" for lang, n in sorted(by_lang.items()))
+        + f"), seed {args.seed}"
+    )
+    print(
+        "copies:   <slug>-copyN; half the source's sentences shuffled with as many from other\n"
+        "          same-language articles; title/tags mix half the source's words with another\n"
+        "          article's; summary is the source's or the other article's"
+    )
+    print(
+        f"app:      create_app() with TestConfig on a temporary SQLite data dir, in process; "
+        f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
+    )
+    print(
+        f"queries:  {len(cases)} from {RELEVANCE_FILE.relative_to(ROOT)}, per_page={PER_PAGE}, "
+        f"one untimed warm-up pass, then {args.rounds} timed rounds each"
+    )
+    print()
+    print("indexing (Whoosh: index.rebuild(docs=corpus), size of the generation dir;")
+    print(f"          FTS5: one transaction + optimize, tokenize='{FTS_TOKENIZER}', file size)")
+    print_indexing(
+        [
+            ("whoosh", len(corpus), whoosh_secs / 1000, whoosh_mb),
+            ("fts5", len(corpus), fts_secs, fts_mb),
+        ]
+    )
+    print("query latency per kind (Whoosh: queries.search in app.test_request_context();")
+    print("          FTS5: OR of the quoted query words, bm25 title 4 tags 3 summary 2 body 1,")
+    print("          one result per slug, top 10)")
+    print_latency(cases, whoosh_times, fts_times)
+    print_breakdown(breakdown, len(cases))
+    detail = (
+        f"pages through the test client: bare = bench/bare_app.py serving the {len(page_bytes)} "
+        f"bytes of a real\nsearch page ({args.bare_requests} requests after {BARE_WARMUP} warm-up, "
+        f"measured first and last); search page = /<lang>/search?q=...\nfor {len(sample)} "
+        f"relevance queries x {args.page_rounds} rounds after one warm-up each (each request "
+        "also records a SearchLog row)"
+    )
+    ratio = print_pages(bare_first, bare_last, Latency.of(page_times), detail)
+    print(f"search p95 ratio: {ratio:.2f}x (target <= 3x)")
+    print()
+    print("relevance on the scaled corpus (rank of the expected slug in the top 10)")
+    print_quality(cases, whoosh_ranks, fts_ranks)
+    overall_w, overall_f = Quality.of(whoosh_ranks), Quality.of(fts_ranks)
+    print(f"hit@3: whoosh {overall_w.hit3:.2f} vs fts5 {overall_f.hit3:.2f}")
+    print(f"total run time: {time.perf_counter() - started:.0f} s")
+    for failure in failures[:10]:
+        print(f"error: {failure}")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
