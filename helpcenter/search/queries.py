@@ -128,17 +128,26 @@ def _snippet(hit) -> Markup:
 
 
 def suggest(text: str, lang: str, searcher) -> str | None:
-    """A corrected query from the index vocabulary when a word looks misspelled."""
+    """A corrected query from the index vocabulary when a word looks misspelled.
+
+    A word is known when it, its Russian transliteration or its other-layout form is in
+    any language's vocabulary; corrections obey the typo rule (1 edit, 2 from 8 letters).
+    """
+    reader = searcher.reader()
     corrected, changed = [], False
     for word in words(text):
         surface = fold_case(word)
-        known = any(searcher.reader().frequency(f"words_{code}", surface) for code in LANGUAGES)
+        forms = {surface, fold_case(swap_layout(word))}
+        if looks_latin(word):
+            forms.add(fold_case(latin_to_cyrillic(word.lower())))
+        known = any(reader.frequency(f"words_{code}", form) for form in forms for code in LANGUAGES)
         if known or not 4 <= len(surface) <= MAX_FUZZY_LETTERS:
             corrected.append(word)
             continue
+        maxdist = 2 if len(surface) >= 8 else 1
         candidates = []
         for code in (lang, *[c for c in LANGUAGES if c != lang]):
-            candidates = searcher.suggest(f"words_{code}", surface, limit=1, maxdist=2)
+            candidates = searcher.suggest(f"words_{code}", surface, limit=1, maxdist=maxdist)
             if candidates:
                 break
         corrected.append(candidates[0] if candidates else word)
