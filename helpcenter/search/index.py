@@ -39,6 +39,8 @@ class _Holder:
     lock: threading.Lock = field(default_factory=threading.Lock)
     generation: str | None = None
     searcher: Searcher | None = None
+    # Kept open one swap longer: a request in another thread may still be reading it.
+    previous: Searcher | None = None
     checked_at: float = 0.0
 
 
@@ -148,5 +150,8 @@ def searcher() -> Searcher:
             )
             generation = rebuild()
             opened = whoosh_index.open_dir(str(base / generation)).searcher()
+        if holder.previous is not None:
+            holder.previous.close()
+        holder.previous = holder.searcher
         holder.searcher, holder.generation = opened, generation
         return opened
