@@ -53,6 +53,7 @@ test: install translations lint
 
 bench: install translations
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(COMPILED)

@@ -10,12 +10,13 @@ relevance set (tests/search/relevance.yml) still applies.
 
 Measured on that corpus:
   1. Whoosh indexing with `index.rebuild(docs=corpus)`: time, documents, size on disk.
-  2. `queries.search` latency per kind of query over --rounds rounds, and where the time goes.
+  2. `queries.search` latency per kind of query, and where its time goes. Every pass runs all
+     the relevance queries; passes stop at --rounds or before one would end after --seconds.
   3. A bare Flask page next to the real search page, both through the test client.
   4. SQLite FTS5 over the same corpus: indexing, latency and hit@1/hit@3/MRR next to Whoosh.
 
-    .venv/bin/python bench/search.py [--docs N] [--rounds R] [--page-rounds R]
-                                     [--bare-requests N] [--seed S]
+    .venv/bin/python bench/search.py [--docs N] [--rounds R] [--seconds S]
+                                     [--page-rounds R] [--bare-requests N] [--seed S]
 
 Exit status: 0 when every search page answered 200 (the ratio target is reported, not
 enforced), 1 when any did not, 2 when the benchmark could not be set up.
@@ -26,7 +27,6 @@ import os
 import random
 import re
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -45,13 +45,13 @@ from markupsafe import Markup
 if __package__ in (None, ""):  # run as a script: make `bench` importable like helpcenter
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bare_app import PAGE_FILE_ENV  # noqa: E402
-from bench.bare_app import create_app as create_bare_app  # noqa: E402
-from bench.pages import ROOT, BenchError, _percentile, _positive_int  # noqa: E402
-from helpcenter import create_app  # noqa: E402
-from helpcenter.articles.services import load_content  # noqa: E402
-from helpcenter.search import index, queries  # noqa: E402
-from helpcenter.search.analysis import FIELD_WEIGHTS, field_name  # noqa: E402
+from bench.bare_app import PAGE_FILE_ENV
+from bench.bare_app import create_app as create_bare_app
+from bench.pages import ROOT, BenchError, _percentile, _positive_int
+from helpcenter import create_app
+from helpcenter.articles.services import load_content
+from helpcenter.search import index, queries
+from helpcenter.search.analysis import FIELD_WEIGHTS, field_name
 
 RELEVANCE_FILE = ROOT / "tests" / "search" / "relevance.yml"
 CONTENT_DIR = ROOT / "content"
@@ -67,6 +67,8 @@ KINDS = (
 )
 PER_PAGE = 10
 PAGE_SAMPLE = 25  # relevance queries served through the real search page
+PAGE_WARMUP = 3
+BREAKDOWN_SAMPLE = 25
 BARE_WARMUP = 100
 FTS_COLUMNS = ("key", "slug", "lang", "title", "tags", "summary", "body")
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
@@ -124,6 +126,11 @@ def build_corpus(real: list[dict], size: int, seed: int) -> list[dict]:
     for doc in real:
         by_lang[doc["lang"]].append(doc)
     sentences = {doc["key"]: _sentences(_text_fields(doc)[3]) for doc in real}
+    others = {  # per document: the other articles in its language (itself if there is none)
+        doc["key"]: [o for o in by_lang[doc["lang"]] if o["slug"] != doc["slug"]] or [doc]
+        for doc in real
+    }
+    pools = {key: [s for o in docs for s in sentences[o["key"]]] for key, docs in others.items()}
     corpus = list(real)
     copy = 0
     while len(corpus) < size:  # bounded: every pass adds len(real) >= 1 documents
@@ -131,12 +138,11 @@ def build_corpus(real: list[dict], size: int, seed: int) -> list[dict]:
         for doc in real:
             if len(corpus) >= size:
                 break
-            others = [other for other in by_lang[doc["lang"]] if other["slug"] != doc["slug"]]
-            other = rng.choice(others) if others else doc
+            other = rng.choice(others[doc["key"]])
             title, tags, summary, _ = _text_fields(doc)
             other_title, other_tags, other_summary, _ = _text_fields(other)
             own = _half(rng, sentences[doc["key"]])
-            pool = [s for o in others for s in sentences[o["key"]]] or sentences[doc["key"]]
+            pool = pools[doc["key"]]
             mixed = own + rng.sample(pool, min(len(pool), max(1, len(own))))
             rng.shuffle(mixed)
             words = _half(rng, title.split()) + _half(rng, other_title.split())
@@ -193,17 +199,25 @@ def _by_kind(cases: list[Case], values: list[list[float]]) -> dict[str, list[flo
     return grouped
 
 
-def whoosh_queries(cases: list[Case], rounds: int) -> tuple[list[list[float]], list[int | None]]:
-    """A warm-up pass (which gives the ranks), then `rounds` timed passes over every case."""
-    ranks = []
-    for case in cases:
-        found = queries.search(case["q"], case["lang"], per_page=PER_PAGE)
-        ranks.append(_rank([hit.slug for hit in found.hits], case["expect"]))
+def whoosh_queries(
+    cases: list[Case], rounds: int, budget: float
+) -> tuple[list[list[float]], list[int | None]]:
+    """Timed passes over every case: at least one, at most `rounds`, and no new pass once the
+    next would likely end after `budget` seconds. The first pass gives the ranks."""
+    for lang in sorted({case["lang"] for case in cases}):  # warm-up: open the index, caches
+        queries.search(next(c["q"] for c in cases if c["lang"] == lang), lang, per_page=PER_PAGE)
+    ranks: list[int | None] = []
     timings: list[list[float]] = [[] for _ in cases]
-    for _ in range(rounds):
+    started = time.perf_counter()
+    for done in range(rounds):
+        spent = time.perf_counter() - started
+        if done and spent + spent / done > budget:
+            break
         for i, case in enumerate(cases):
-            elapsed, _ = _timed(queries.search, case["q"], case["lang"], per_page=PER_PAGE)
+            elapsed, found = _timed(queries.search, case["q"], case["lang"], per_page=PER_PAGE)
             timings[i].append(elapsed)
+            if not done:
+                ranks.append(_rank([hit.slug for hit in found.hits], case["expect"]))
     return timings, ranks
 
 
@@ -212,7 +226,7 @@ def _no_snippet(hit) -> Markup:
 
 
 def whoosh_breakdown(cases: list[Case]) -> dict[str, float]:
-    """Milliseconds per query, averaged over one pass of every case, for each step of search."""
+    """Mean milliseconds per query of each step of `queries.search`, over one pass of `cases`."""
     totals: dict[str, float] = defaultdict(float)
     for case in cases:
         q, lang = case["q"], case["lang"]
@@ -263,7 +277,7 @@ def bare_requests(client, count: int) -> list[float]:
 
 
 def search_page_requests(client, sample: list[Case], rounds: int) -> tuple[list[float], list[str]]:
-    for case in sample:  # warm-up, one request each
+    for case in sample[:PAGE_WARMUP]:  # the queries themselves already ran: templates only
         client.get(_search_url(case))
     timings, failures = [], []
     for _ in range(rounds):
@@ -282,23 +296,20 @@ def fts_build(path: Path, corpus: list[dict]) -> tuple[sqlite3.Connection, float
     """An FTS5 table over the corpus in a file; returns the connection and the seconds taken."""
     conn = sqlite3.connect(path)
     started = time.perf_counter()
+    columns = [f"{name} UNINDEXED" for name in FTS_COLUMNS[:3]] + list(FTS_COLUMNS[3:])
     conn.execute(
-        f"CREATE VIRTUAL TABLE docs USING fts5("
-        f"key UNINDEXED, slug UNINDEXED, lang UNINDEXED, title, tags, summary, body, "
-        f"tokenize='{FTS_TOKENIZER}')"
+        f"CREATE VIRTUAL TABLE docs USING fts5({', '.join(columns)}, tokenize='{FTS_TOKENIZER}')"
     )
-    rows = (
-        (doc["key"], doc["slug"], doc["lang"], *_fts_text(doc)) for doc in corpus
-    )  # fmt: skip
+    rows = ((doc["key"], doc["slug"], doc["lang"], *_fts_text(doc)) for doc in corpus)
     with conn:
         conn.executemany(f"INSERT INTO docs VALUES ({', '.join('?' * len(FTS_COLUMNS))})", rows)
         conn.execute("INSERT INTO docs(docs) VALUES ('optimize')")
     return conn, time.perf_counter() - started
 
 
-def _fts_text(doc: dict) -> tuple[str, str, str, str]:
-    lang = doc["lang"]
-    return tuple(doc[field_name(field, lang)] for field in FIELD_WEIGHTS)  # type: ignore[return-value]
+def _fts_text(doc: dict) -> list[str]:
+    """The title, tags, summary and body of an index document."""
+    return [doc[field_name(field, doc["lang"])] for field in FIELD_WEIGHTS]
 
 
 def fts_match(text: str) -> str:
@@ -353,93 +364,138 @@ class Quality:
         )
 
 
-def _rows(cases: list[Case]) -> list[str]:
+@dataclass
+class Measured:
+    """Everything one run measured, for the report."""
+
+    cases: list[Case]
+    corpus_size: int
+    real_size: int
+    by_lang: dict[str, int]
+    whoosh_index_s: float
+    whoosh_mb: float
+    whoosh_times: list[list[float]]
+    whoosh_ranks: list[int | None]
+    breakdown: dict[str, float]
+    breakdown_count: int
+    page_bytes: int
+    page_sample: int
+    bare_first: Latency
+    bare_last: Latency
+    search_page: Latency
+    failures: list[str]
+    fts_index_s: float
+    fts_mb: float
+    fts_times: list[list[float]]
+    fts_ranks: list[int | None]
+
+
+def _kinds(cases: list[Case]) -> list[str]:
     present = {case["kind"] for case in cases}
     return [kind for kind in KINDS if kind in present] + sorted(present - set(KINDS)) + ["all"]
 
 
 def _table(header: str, lines: list[str]) -> None:
+    header = "\n".join(line.rstrip() for line in header.splitlines())
     print(header)
-    print("-" * len(header))
+    print("-" * max(len(line) for line in header.splitlines()))
     for line in lines:
         print(line)
     print()
 
 
-def print_indexing(rows: list[tuple[str, int, float, float]]) -> None:
+def print_indexing(m: Measured) -> None:
+    print("indexing: Whoosh = index.rebuild(docs=corpus), size of the generation dir;")
+    print(f"          FTS5 = one transaction + 'optimize', tokenize='{FTS_TOKENIZER}'")
+    rows = [("whoosh", m.whoosh_index_s, m.whoosh_mb), ("fts5", m.fts_index_s, m.fts_mb)]
     _table(
         f"{'engine':<8} {'documents':>9} {'index s':>8} {'size MB':>8}",
-        [f"{name:<8} {docs:>9} {secs:>8.1f} {mb:>8.1f}" for name, docs, secs, mb in rows],
+        [f"{name:<8} {m.corpus_size:>9} {secs:>8.1f} {mb:>8.1f}" for name, secs, mb in rows],
     )
 
 
-def print_latency(cases: list[Case], whoosh: list[list[float]], fts: list[list[float]]) -> None:
-    w, f = _by_kind(cases, whoosh), _by_kind(cases, fts)
+def print_latency(m: Measured) -> None:
+    rounds_w, rounds_f = len(m.whoosh_times[0]), len(m.fts_times[0])
+    print("query latency per kind: Whoosh = queries.search(q, lang, per_page=10) in")
+    print(f"          app.test_request_context(), {_rounds(rounds_w)} of every query after one")
+    print("          warm-up query per language; FTS5 = OR of the quoted query words, bm25")
+    print("          weights title 4 tags 3 summary 2 body 1, one result per slug, top 10,")
+    print(f"          {_rounds(rounds_f)}")
+    w, f = _by_kind(m.cases, m.whoosh_times), _by_kind(m.cases, m.fts_times)
     lines = []
-    for kind in _rows(cases):
+    for kind in _kinds(m.cases):
         lw, lf = Latency.of(w[kind]), Latency.of(f[kind])
-        queries_n = sum(1 for c in cases if kind in ("all", c["kind"]))
+        count = sum(1 for case in m.cases if kind in ("all", case["kind"]))
         lines.append(
-            f"{kind:<15} {queries_n:>7} {lw.n:>5} {lw.p50:>8.1f} {lw.p95:>8.1f} "
-            f"{lf.p50:>8.2f} {lf.p95:>8.2f}"
+            f"{kind:<15} {count:>7} | {lw.n:>5} {lw.p50:>8.1f} {lw.p95:>8.1f} | "
+            f"{lf.n:>5} {lf.p50:>8.2f} {lf.p95:>8.2f}"
         )
     _table(
-        f"{'kind':<15} {'queries':>7} {'runs':>5} {'whoosh':>8} {'whoosh':>8} "
-        f"{'fts5':>8} {'fts5':>8}\n{'':<15} {'':>7} {'':>5} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'p50 ms':>8} {'p95 ms':>8}",
+        f"{'':<15} {'':>7} | {'whoosh':^23} | {'fts5':^23}\n"
+        f"{'kind':<15} {'queries':>7} | {'runs':>5} {'p50 ms':>8} {'p95 ms':>8} | "
+        f"{'runs':>5} {'p50 ms':>8} {'p95 ms':>8}",
         lines,
     )
 
 
-def print_breakdown(steps: dict[str, float], count: int) -> None:
+def _rounds(count: int) -> str:
+    return f"{count} timed round{'s' if count != 1 else ''}"
+
+
+def print_breakdown(m: Measured) -> None:
+    steps = m.breakdown
     full = steps["full"]
-    parts = ["build_query", "searcher.search", "snippets", "suggest"]
-    rest = full - sum(steps[p] for p in parts)
-    lines = [
-        f"{name:<38} {steps[name] if name in steps else rest:>8.2f} "
-        f"{(steps[name] if name in steps else rest) / full * 100:>6.1f}%"
-        for name in [*parts, "rest (ranking, stored fields, reopen check)"]
-    ]
-    lines.append(f"{'queries.search total':<38} {full:>8.2f} {100:>6.1f}%")
-    print(f"where the time goes: one pass over the {count} relevance queries, mean ms per query")
-    _table(f"{'step':<38} {'ms':>8} {'share':>7}", lines)
-    print(
-        "snippets = queries.search - queries.search with queries._snippet monkeypatched to a\n"
-        f"trivial function (returns empty Markup): {full:.2f} - "
-        f"{steps['without snippets']:.2f} ms. build_query, searcher.search (limit=None,\n"
-        "terms=True) and suggest are timed directly; rest is what remains of the total.\n"
+    named = ["build_query", "searcher.search", "snippets", "suggest"]
+    values = [(name, steps[name]) for name in named]
+    values.append(
+        ("rest (walk all hits: stored fields, dedupe)", full - sum(steps[n] for n in named))
     )
+    lines = [f"{name:<44} {ms:>8.2f} {ms / full * 100:>6.1f}%" for name, ms in values]
+    lines.append(f"{'queries.search, total':<44} {full:>8.2f} {100:>6.1f}%")
+    print(f"where the time goes (Whoosh): one pass over {m.breakdown_count} of the relevance")
+    print("          queries (spread over languages and kinds), mean ms per query")
+    _table(f"{'step':<44} {'ms':>8} {'share':>7}", lines)
+    print("snippets = queries.search minus a second run of it with queries._snippet")
+    print(
+        f"monkeypatched to a trivial function returning empty Markup ({full:.2f} - "
+        f"{steps['without snippets']:.2f} ms);"
+    )
+    print("build_query, searcher.search(limit=None, terms=True) and suggest are timed directly;")
+    print("rest is what remains of the total.")
+    print()
 
 
-def print_pages(bare_first: Latency, bare_last: Latency, page: Latency, detail: str) -> float:
-    base_p50 = (bare_first.p50 + bare_last.p50) / 2
-    base_p95 = (bare_first.p95 + bare_last.p95) / 2
-    rows = [
-        ("bare (first)", bare_first),
-        ("bare (last)", bare_last),
-        ("search page", page),
-    ]
+def print_pages(m: Measured) -> float:
+    base_p50 = (m.bare_first.p50 + m.bare_last.p50) / 2
+    base_p95 = (m.bare_first.p95 + m.bare_last.p95) / 2
+    print("pages through the test client, in process: bare = bench/bare_app.py serving the")
+    print(f"          {m.page_bytes} bytes of a real search page, {BARE_WARMUP} warm-up requests,")
+    print("          measured first and last; search page = /<lang>/search?q=... for")
+    print(f"          {m.page_sample} relevance queries in turn (each also writes a SearchLog row)")
+    rows = [("bare (first)", m.bare_first), ("search page", m.search_page)]
+    rows.append(("bare (last)", m.bare_last))
     lines = [f"{name:<13} {lat.n:>8} {lat.p50:>8.2f} {lat.p95:>8.2f}" for name, lat in rows]
     lines.append(f"{'bare (mean)':<13} {'':>8} {base_p50:>8.2f} {base_p95:>8.2f}")
-    print(detail)
     _table(f"{'page':<13} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}", lines)
-    return page.p95 / base_p95 if base_p95 > 0 else float("inf")
+    return m.search_page.p95 / base_p95 if base_p95 > 0 else float("inf")
 
 
-def print_quality(cases: list[Case], whoosh: list[int | None], fts: list[int | None]) -> None:
+def print_quality(m: Measured) -> None:
     w: dict[str, list[int | None]] = defaultdict(list)
     f: dict[str, list[int | None]] = defaultdict(list)
-    for case, rw, rf in zip(cases, whoosh, fts, strict=True):
+    for case, rw, rf in zip(m.cases, m.whoosh_ranks, m.fts_ranks, strict=True):
         for key in (case["kind"], "all"):
             w[key].append(rw)
             f[key].append(rf)
     lines = []
-    for kind in _rows(cases):
+    for kind in _kinds(m.cases):
         qw, qf = Quality.of(w[kind]), Quality.of(f[kind])
         lines.append(
             f"{kind:<15} {qw.n:>4} | {qw.hit1:>6.2f} {qw.hit3:>6.2f} {qw.mrr:>6.2f} | "
             f"{qf.hit1:>6.2f} {qf.hit3:>6.2f} {qf.mrr:>6.2f}"
         )
+    print("relevance on the scaled corpus: rank of the expected slug in the top 10")
+    print("          (Whoosh ranks from its first timed round)")
     _table(
         f"{'':<15} {'':>4} | {'whoosh':^20} | {'fts5':^20}\n"
         f"{'kind':<15} {'n':>4} | {'hit@1':>6} {'hit@3':>6} {'MRR':>6} | "
@@ -448,7 +504,45 @@ def print_quality(cases: list[Case], whoosh: list[int | None], fts: list[int | N
     )
 
 
+def print_report(m: Measured, args: argparse.Namespace) -> None:
+    langs = ", ".join(f"{lang} {n}" for lang, n in sorted(m.by_lang.items()))
+    print("helpcenter search benchmark")
+    print(
+        f"corpus:   {m.corpus_size} documents ({m.real_size} real, "
+        f"{m.corpus_size - m.real_size} synthetic copies; {langs}), seed {args.seed}"
+    )
+    print("copies:   <slug>-copyN: half the source's sentences shuffled with as many from other")
+    print("          same-language articles; title and tags mix half the source's words with")
+    print("          another article's; summary is the source's or that other article's")
+    print("app:      create_app() with TestConfig on a temporary SQLite data dir, in process")
+    print(f"          Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
+    print(
+        f"queries:  {len(m.cases)} from {RELEVANCE_FILE.relative_to(ROOT)}; Whoosh passes stop "
+        f"at --rounds {args.rounds}\n          or before one would end after --seconds "
+        f"{args.seconds:g}"
+    )
+    print()
+    print_indexing(m)
+    print_latency(m)
+    print_breakdown(m)
+    ratio = print_pages(m)
+    print(f"search p95 ratio: {ratio:.2f}x (target <= 3x)")
+    print()
+    print_quality(m)
+    overall_w, overall_f = Quality.of(m.whoosh_ranks), Quality.of(m.fts_ranks)
+    print(f"hit@3: whoosh {overall_w.hit3:.2f} vs fts5 {overall_f.hit3:.2f}")
+    for failure in m.failures[:10]:
+        print(f"error: {failure}")
+
+
 # --- setup and main ------------------------------------------------------------------------------
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, not {value}")
+    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -460,7 +554,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rounds", type=_positive_int, default=5, help="timed passes over the relevance set"
     )
     parser.add_argument(
-        "--page-rounds", type=_positive_int, default=3, help="passes over the search page sample"
+        "--seconds",
+        type=_positive_float,
+        default=120.0,
+        help="no new Whoosh pass once the next would end after this (default 120)",
+    )
+    parser.add_argument(
+        "--page-rounds", type=_positive_int, default=2, help="passes over the search page sample"
     )
     parser.add_argument(
         "--bare-requests", type=_positive_int, default=1000, help="requests per bare page run"
@@ -479,107 +579,84 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run(args: argparse.Namespace) -> int:
-    cases: list[Case] = yaml.safe_load(RELEVANCE_FILE.read_text(encoding="utf-8"))
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="helpcenter-bench-search-") as tmp:
-        data_dir = Path(tmp)
-        app = create_app({"DATA_DIR": str(data_dir / "data")})
-        with app.app_context():
-            _progress("migrating and loading content ...")
-            flask_migrate.upgrade()
-            load_content(directory=CONTENT_DIR)
-            real = list(index.documents())
-            if not real:
-                raise BenchError(f"no published article in {CONTENT_DIR}")
-            corpus = build_corpus(real, max(args.docs, len(real)), args.seed)
+def measure(args: argparse.Namespace, cases: list[Case], data_dir: Path) -> Measured:
+    app = create_app({"DATA_DIR": str(data_dir / "data")})
+    sample = _sample(cases, PAGE_SAMPLE)
+    with app.app_context():
+        _progress("migrating and loading content ...")
+        flask_migrate.upgrade()
+        load_content(directory=CONTENT_DIR)
+        real = list(index.documents())
+        if not real:
+            raise BenchError(f"no published article in {CONTENT_DIR}")
+        corpus = build_corpus(real, max(args.docs, len(real)), args.seed)
 
-            _progress(f"indexing {len(corpus)} documents with Whoosh ...")
-            whoosh_secs, generation = _timed(index.rebuild, docs=corpus)
-            whoosh_mb = _dir_megabytes(index.root() / generation)
+        _progress(f"Whoosh: indexing {len(corpus)} documents ...")
+        whoosh_ms, generation = _timed(index.rebuild, docs=corpus)
+        whoosh_mb = _dir_megabytes(index.root() / generation)
 
-            _progress(f"Whoosh: {len(cases)} queries, warm-up + {args.rounds} rounds ...")
-            with app.test_request_context():
-                whoosh_times, whoosh_ranks = whoosh_queries(cases, args.rounds)
-                _progress("Whoosh: breakdown pass ...")
-                breakdown = whoosh_breakdown(cases)
+        _progress(f"Whoosh: {len(cases)} queries, up to {args.rounds} rounds ...")
+        with app.test_request_context():
+            whoosh_times, whoosh_ranks = whoosh_queries(cases, args.rounds, args.seconds)
+            _progress(f"Whoosh: breakdown over {len(sample)} queries ...")
+            breakdown = whoosh_breakdown(sample)
 
-            _progress("pages: bare app and search page through the test client ...")
-            sample = _sample(cases, PAGE_SAMPLE)
-            client = app.test_client()
-            page_bytes = client.get(_search_url(sample[0])).data
-            page_file = data_dir / "bare-page.html"
-            page_file.write_bytes(page_bytes)
-            with _bare_page_env(page_file):
-                bare_client = create_bare_app().test_client()
-            bare_first = Latency.of(bare_requests(bare_client, args.bare_requests))
-            page_times, failures = search_page_requests(client, sample, args.page_rounds)
-            bare_last = Latency.of(bare_requests(bare_client, args.bare_requests))
+        _progress("pages: bare app and search page through the test client ...")
+        client = app.test_client()
+        page = client.get(_search_url(sample[0])).data
+        page_file = data_dir / "bare-page.html"
+        page_file.write_bytes(page)
+        with _bare_page_env(page_file):
+            bare_client = create_bare_app().test_client()
+        bare_first = Latency.of(bare_requests(bare_client, args.bare_requests))
+        page_times, failures = search_page_requests(client, sample, args.page_rounds)
+        bare_last = Latency.of(bare_requests(bare_client, args.bare_requests))
 
-        _progress("SQLite FTS5: indexing and queries ...")
-        fts_path = data_dir / "fts5.db"
-        conn, fts_secs = fts_build(fts_path, corpus)
-        try:
-            fts_times, fts_ranks = fts_queries(conn, cases, args.rounds)
-        finally:
-            conn.close()
-        fts_mb = fts_path.stat().st_size / 1_000_000
+    _progress("SQLite FTS5: indexing and queries ...")
+    fts_path = data_dir / "fts5.db"
+    conn, fts_secs = fts_build(fts_path, corpus)
+    try:
+        fts_times, fts_ranks = fts_queries(conn, cases, args.rounds)
+    finally:
+        conn.close()
 
-    copies = len(corpus) - len(real)
-    by_lang = defaultdict(int)
+    by_lang: dict[str, int] = defaultdict(int)
     for doc in corpus:
         by_lang[doc["lang"]] += 1
-    print("helpcenter search benchmark")
-    print(
-        f"corpus:   {len(corpus)} documents ({len(real)} real, {copies} synthetic copies; "
-        + ", ".join(f"{lang} {n}" for lang, n in sorted(by_lang.items()))
-        + f"), seed {args.seed}"
+    return Measured(
+        cases=cases,
+        corpus_size=len(corpus),
+        real_size=len(real),
+        by_lang=dict(by_lang),
+        whoosh_index_s=whoosh_ms / 1000,
+        whoosh_mb=whoosh_mb,
+        whoosh_times=whoosh_times,
+        whoosh_ranks=whoosh_ranks,
+        breakdown=breakdown,
+        breakdown_count=len(sample),
+        page_bytes=len(page),
+        page_sample=len(sample),
+        bare_first=bare_first,
+        bare_last=bare_last,
+        search_page=Latency.of(page_times),
+        failures=failures,
+        fts_index_s=fts_secs,
+        fts_mb=fts_path.stat().st_size / 1_000_000,
+        fts_times=fts_times,
+        fts_ranks=fts_ranks,
     )
-    print(
-        "copies:   <slug>-copyN; half the source's sentences shuffled with as many from other\n"
-        "          same-language articles; title/tags mix half the source's words with another\n"
-        "          article's; summary is the source's or the other article's"
-    )
-    print(
-        f"app:      create_app() with TestConfig on a temporary SQLite data dir, in process; "
-        f"Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
-    )
-    print(
-        f"queries:  {len(cases)} from {RELEVANCE_FILE.relative_to(ROOT)}, per_page={PER_PAGE}, "
-        f"one untimed warm-up pass, then {args.rounds} timed rounds each"
-    )
-    print()
-    print("indexing (Whoosh: index.rebuild(docs=corpus), size of the generation dir;")
-    print(f"          FTS5: one transaction + optimize, tokenize='{FTS_TOKENIZER}', file size)")
-    print_indexing(
-        [
-            ("whoosh", len(corpus), whoosh_secs / 1000, whoosh_mb),
-            ("fts5", len(corpus), fts_secs, fts_mb),
-        ]
-    )
-    print("query latency per kind (Whoosh: queries.search in app.test_request_context();")
-    print("          FTS5: OR of the quoted query words, bm25 title 4 tags 3 summary 2 body 1,")
-    print("          one result per slug, top 10)")
-    print_latency(cases, whoosh_times, fts_times)
-    print_breakdown(breakdown, len(cases))
-    detail = (
-        f"pages through the test client: bare = bench/bare_app.py serving the {len(page_bytes)} "
-        f"bytes of a real\nsearch page ({args.bare_requests} requests after {BARE_WARMUP} warm-up, "
-        f"measured first and last); search page = /<lang>/search?q=...\nfor {len(sample)} "
-        f"relevance queries x {args.page_rounds} rounds after one warm-up each (each request "
-        "also records a SearchLog row)"
-    )
-    ratio = print_pages(bare_first, bare_last, Latency.of(page_times), detail)
-    print(f"search p95 ratio: {ratio:.2f}x (target <= 3x)")
-    print()
-    print("relevance on the scaled corpus (rank of the expected slug in the top 10)")
-    print_quality(cases, whoosh_ranks, fts_ranks)
-    overall_w, overall_f = Quality.of(whoosh_ranks), Quality.of(fts_ranks)
-    print(f"hit@3: whoosh {overall_w.hit3:.2f} vs fts5 {overall_f.hit3:.2f}")
-    print(f"total run time: {time.perf_counter() - started:.0f} s")
-    for failure in failures[:10]:
-        print(f"error: {failure}")
-    return 1 if failures else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    cases: list[Case] = yaml.safe_load(RELEVANCE_FILE.read_text(encoding="utf-8"))
+    if not cases:
+        raise BenchError(f"no query in {RELEVANCE_FILE}")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="helpcenter-bench-search-") as tmp:
+        measured = measure(args, cases, Path(tmp))
+    print_report(measured, args)
+    print(f"run time: {time.perf_counter() - started:.0f} s")
+    return 1 if measured.failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:
