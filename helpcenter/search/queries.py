@@ -28,6 +28,11 @@ FUZZY_BOOST = 0.35
 TRANSLIT_BOOST = 0.8
 LAYOUT_BOOST = 0.7
 OTHER_LANGUAGE_FACTOR = 0.75
+# Documents scored per search: enough for one result per article in every language,
+# while a top-N collector can skip the rest instead of scoring every match.
+SCORED_HITS = 200
+# Typos are forgiven where they matter: titles, tags and summaries.
+FUZZY_FIELDS = ("title", "tags", "summary")
 SNIPPET_FRAGMENTS = 2
 _MARK_CLASS = re.compile(r'<mark class="match term\d+">')
 
@@ -92,7 +97,11 @@ def build_query(text: str):
                 for field, weight in FIELD_WEIGHTS.items():
                     name = field_name(field, lang)
                     clauses.append(Term(name, term, boost=weight * boost))
-                    if 4 <= len(term) <= MAX_FUZZY_LETTERS:
+                    if (
+                        boost == 1.0
+                        and field in FUZZY_FIELDS
+                        and 4 <= len(term) <= MAX_FUZZY_LETTERS
+                    ):
                         clauses.append(
                             FuzzyTerm(
                                 name,
@@ -162,7 +171,7 @@ def search(text: str, lang: str, *, page: int = 1, per_page: int = 10) -> Result
     if query is None:
         return Results(text, lang, 0, (), None, 1, per_page)
     searcher = index.searcher()
-    found = searcher.search(query, limit=None, terms=True)
+    found = searcher.search(query, limit=SCORED_HITS, terms=True)
     best: dict[str, tuple[float, object]] = {}
     for hit in found:
         score = hit.score * (1.0 if hit["lang"] == lang else OTHER_LANGUAGE_FACTOR)
