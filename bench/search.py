@@ -47,7 +47,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable like h
 
 from bench.bare_app import PAGE_FILE_ENV
 from bench.bare_app import create_app as create_bare_app
-from bench.pages import ROOT, BenchError, _percentile, _positive_int
+from bench.pages import ROOT, BenchError, _percentile, _positive_float, _positive_int
 from helpcenter import create_app
 from helpcenter.articles.services import load_content
 from helpcenter.search import index, queries
@@ -536,13 +536,6 @@ def print_report(m: Measured, args: argparse.Namespace) -> None:
 
 
 # --- setup and main ------------------------------------------------------------------------------
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, not {value}")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
