@@ -60,7 +60,11 @@ class Results:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return _page_count(self.total, self.per_page)
+
+
+def _page_count(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
 
 
 def normalize(text: str) -> str:
@@ -172,21 +176,22 @@ def search(text: str, lang: str, *, page: int = 1, per_page: int = 10) -> Result
         return Results(text, lang, 0, (), None, 1, per_page)
     searcher = index.searcher()
     found = searcher.search(query, limit=SCORED_HITS, terms=True)
-    best: dict[str, tuple[float, object]] = {}
+    # One result per article, ranked by its best score in any language and shown in the
+    # player's language whenever that matched at all (hits arrive best first).
+    best_score: dict[str, float] = {}
+    chosen: dict = {}
     for hit in found:
+        slug = hit["slug"]
         score = hit.score * (1.0 if hit["lang"] == lang else OTHER_LANGUAGE_FACTOR)
-        current = best.get(hit["slug"])
-        # One result per article: the player's language wins whenever it matched at all.
-        if (
-            current is None
-            or (hit["lang"] == lang and current[1]["lang"] != lang)
-            or (score > current[0] and (current[1]["lang"] != lang) == (hit["lang"] != lang))
-        ):
-            best[hit["slug"]] = (max(score, current[0]) if current else score, hit)
-    ranked = sorted(best.values(), key=lambda item: -item[0])
+        best_score[slug] = max(score, best_score.get(slug, score))
+        if slug not in chosen or (hit["lang"] == lang and chosen[slug]["lang"] != lang):
+            chosen[slug] = hit
+    ranked = sorted(chosen, key=lambda slug: -best_score[slug])
     total = len(ranked)
-    page = max(1, min(page, max(1, -(-total // per_page))))
-    shown = ranked[(page - 1) * per_page : page * per_page]
+    page = max(1, min(page, _page_count(total, per_page)))
+    shown = [
+        (best_score[slug], chosen[slug]) for slug in ranked[(page - 1) * per_page : page * per_page]
+    ]
     hits = tuple(
         Hit(
             slug=hit["slug"],

@@ -1,6 +1,7 @@
 """Search as players and integrations meet it: page, fragment, JSON API, odd input, index life."""
 
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 
 from helpcenter import create_app
 from helpcenter.articles import services as articles_services
+from helpcenter.extensions import db
 from helpcenter.search import index
 
 SEARCH = "/{lang}/search"
@@ -187,8 +189,6 @@ def test_a_changed_article_reaches_another_worker_within_seconds(indexed, tmp_pa
     assert "free-spins" not in page_text(worker_client, "en", "zebrafish")
     content = tmp_path / "content"
     source = Path(__file__).resolve().parents[2] / "content"
-    import shutil
-
     shutil.copytree(source, content)
     article = content / "bonuses-promotions" / "free-spins" / "en.md"
     article.write_text(article.read_text() + "\nZebrafish spins are a seasonal offer.\n")
@@ -203,8 +203,6 @@ def test_a_changed_article_reaches_another_worker_within_seconds(indexed, tmp_pa
     else:
         pytest.fail("the other worker did not see the change within 5 seconds")
     with worker.app_context():
-        from helpcenter.extensions import db
-
         db.engine.dispose()
 
 
