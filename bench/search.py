@@ -1,6 +1,6 @@
 """Search speed and quality on a corpus scaled to ~10,000 article versions (`make bench`).
 
-Everything runs in this process with the test settings on a fresh data directory: the database
+Searching runs in this process with the test settings on a fresh data directory: the database
 is migrated, content/ is loaded and the 111 real index documents (one per article translation)
 are taken from `index.documents()`. Synthetic copies (slug `<slug>-copyN`) fill the corpus up to
 --docs documents: each copy's text is its source's sentences, about half of them, shuffled with
@@ -10,20 +10,23 @@ relevance set (tests/search/relevance.yml) still applies.
 
 Measured on that corpus:
   1. Whoosh indexing with `index.rebuild(docs=corpus)`: time, documents, size on disk.
-  2. `queries.search` latency per kind of query, and where its time goes. Every pass runs all
-     the relevance queries; passes stop at --rounds or before one would end after --seconds.
-  3. A bare Flask page next to the real search page, both through the test client.
+  2. `queries.search` latency per kind of query with the answer cache off, and where its time
+     goes. Every pass runs all the relevance queries; passes stop at --rounds or before one
+     would end after --seconds.
+  3. The real search page under gunicorn over that index (answer cache off, and on for
+     queries asked before) next to a bare Flask page serving its bytes, as in bench/pages.py.
   4. SQLite FTS5 over the same corpus: indexing, latency and hit@1/hit@3/MRR next to Whoosh.
 
     .venv/bin/python bench/search.py [--docs N] [--rounds R] [--seconds S]
-                                     [--page-rounds R] [--bare-requests N] [--seed S]
+                                     [--page-rounds R] [--bare-requests N] [--workers W]
+                                     [--seed S]
 
 Exit status: 0 when every search page answered 200 (the ratio target is reported, not
 enforced), 1 when any did not, 2 when the benchmark could not be set up.
 """
 
 import argparse
-import os
+import http.client
 import random
 import re
 import sqlite3
@@ -32,7 +35,6 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -45,11 +47,23 @@ from markupsafe import Markup
 if __package__ in (None, ""):  # run as a script: make `bench` importable like helpcenter
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bare_app import PAGE_FILE_ENV
-from bench.bare_app import create_app as create_bare_app
-from bench.pages import ROOT, BenchError, _percentile, _positive_float, _positive_int
+from bench.pages import (
+    APP_TARGET,
+    BARE_PAGE_ENV,
+    BARE_TARGET,
+    ROOT,
+    BenchError,
+    Server,
+    _app_env,
+    _free_ports,
+    _get,
+    _percentile,
+    _positive_float,
+    _positive_int,
+)
 from helpcenter import create_app
 from helpcenter.articles.services import load_content
+from helpcenter.extensions import db
 from helpcenter.search import index, queries
 from helpcenter.search.analysis import FIELD_WEIGHTS, field_name
 
@@ -66,8 +80,8 @@ KINDS = (
     "fallback",
 )
 PER_PAGE = 10
-PAGE_SAMPLE = 25  # relevance queries served through the real search page
 PAGE_WARMUP = 3
+CACHE_WARMUP_PASSES = 6
 BREAKDOWN_SAMPLE = 25
 BARE_WARMUP = 100
 FTS_COLUMNS = ("key", "slug", "lang", "title", "tags", "summary", "body")
@@ -221,12 +235,12 @@ def whoosh_queries(
     return timings, ranks
 
 
-def _no_snippet(hit) -> Markup:
+def _no_snippet(stored: dict, wanted: frozenset[str]) -> Markup:
     return Markup("")
 
 
 def whoosh_breakdown(cases: list[Case]) -> dict[str, float]:
-    """Mean milliseconds per query of each step of `queries.search`, over one pass of `cases`."""
+    """Mean milliseconds per query of each step of `queries.search` (answer cache off)."""
     totals: dict[str, float] = defaultdict(float)
     for case in cases:
         q, lang = case["q"], case["lang"]
@@ -236,57 +250,111 @@ def whoosh_breakdown(cases: list[Case]) -> dict[str, float]:
         text = queries.normalize(q)
         build, query = _timed(queries.build_query, text)
         searcher = index.searcher()
-        search = _timed(searcher.search, query, limit=None, terms=True)[0] if query else 0.0
-        suggest = _timed(queries.suggest, text, lang, searcher)[0] if query else 0.0
+        if query is not None:
+            totals["searcher.search"] += _timed(searcher.search, query, limit=queries.SCORED_HITS)[
+                0
+            ]
+            totals["query terms"] += _timed(queries._terms_by_language, query, searcher.reader())[0]
+            totals["suggest"] += _timed(queries.suggest, text, lang, searcher)[0]
         totals["full"] += full
         totals["without snippets"] += bare
         totals["build_query"] += build
-        totals["searcher.search"] += search
-        totals["suggest"] += suggest
         totals["snippets"] += full - bare
     return {step: value / len(cases) for step, value in totals.items()}
-
-
-@contextmanager
-def _bare_page_env(page_file: Path):
-    previous = os.environ.get(PAGE_FILE_ENV)
-    os.environ[PAGE_FILE_ENV] = str(page_file)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(PAGE_FILE_ENV, None)
-        else:
-            os.environ[PAGE_FILE_ENV] = previous
 
 
 def _search_url(case: Case) -> str:
     return f"/{case['lang']}/search?{urlencode({'q': case['q']})}"
 
 
-def bare_requests(client, count: int) -> list[float]:
-    for _ in range(BARE_WARMUP):
-        client.get("/")
+def _sequential(port: int, paths: list[str], failures: list[str]) -> list[float]:
+    """GET each path in turn on a new connection, like a player's browser; ms per request."""
     timings = []
-    for _ in range(count):
-        elapsed, response = _timed(client.get, "/")
-        if response.status_code != 200:
-            raise BenchError(f"the bare page answered HTTP {response.status_code}")
-        timings.append(elapsed)
+    for path in paths:
+        started = time.perf_counter()
+        try:
+            status, _ = _get(port, path)
+            problem = "" if status == 200 else f"HTTP {status}"
+        except (OSError, http.client.HTTPException) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+        timings.append((time.perf_counter() - started) * 1000)
+        if problem:
+            failures.append(f"{problem} from :{port}{path}")
     return timings
 
 
-def search_page_requests(client, sample: list[Case], rounds: int) -> tuple[list[float], list[str]]:
-    for case in sample[:PAGE_WARMUP]:  # the queries themselves already ran: templates only
-        client.get(_search_url(case))
-    timings, failures = [], []
-    for _ in range(rounds):
-        for case in sample:
-            elapsed, response = _timed(client.get, _search_url(case))
-            timings.append(elapsed)
-            if response.status_code != 200:
-                failures.append(f"HTTP {response.status_code} from {_search_url(case)}")
-    return timings, failures
+@dataclass
+class Pages:
+    """The search page and a bare page under gunicorn, measured in one run."""
+
+    workers: int
+    page_bytes: int
+    queries: int
+    bare_first: Latency
+    uncached: Latency
+    cached: Latency
+    bare_last: Latency
+    failures: list[str]
+
+    @property
+    def base_p95(self) -> float:
+        return (self.bare_first.p95 + self.bare_last.p95) / 2
+
+
+def gunicorn_pages(args: argparse.Namespace, data_dir: Path, cases: list[Case]) -> Pages:
+    """Serve the real search page from the benchmark's data directory (its scaled index)
+    under gunicorn with production settings, next to a bare Flask app serving its bytes.
+
+    One app server runs with the answer cache off (every request searches the index), one
+    with it on (the query was asked before, as the common questions are); requests go one
+    at a time on new connections from this process.
+    """
+    env = _app_env(data_dir / "data", None)
+    cold_port, warm_port, bare_port = _free_ports(3)
+    paths = [_search_url(case) for case in cases]
+    failures: list[str] = []
+    servers: list[Server] = []
+    try:
+        cold_env = {**env, "HELPCENTER_SEARCH_CACHE_SIZE": "0"}
+        cold = Server("search, no cache", APP_TARGET, cold_port, args.workers, cold_env,
+                      data_dir / "cold.log")  # fmt: skip
+        servers.append(cold)
+        warm = Server("search", APP_TARGET, warm_port, args.workers, env, data_dir / "warm.log")
+        servers.append(warm)
+        cold.wait_ready("/healthz")
+        warm.wait_ready("/healthz")
+        status, page = _get(warm_port, paths[0])
+        if status != 200:
+            raise BenchError(f"the search page answered HTTP {status}")
+        page_file = data_dir / "bare-page.html"
+        page_file.write_bytes(page)
+        bare = Server("bare", BARE_TARGET, bare_port, args.workers,
+                      {**env, BARE_PAGE_ENV: str(page_file)}, data_dir / "bare.log")  # fmt: skip
+        servers.append(bare)
+        bare.wait_ready("/")
+        bare_paths = ["/"] * args.bare_requests
+        _sequential(bare_port, ["/"] * BARE_WARMUP, failures)
+        bare_first = Latency.of(_sequential(bare_port, bare_paths, failures))
+        _sequential(cold_port, paths[:PAGE_WARMUP] * args.workers, failures)
+        uncached = Latency.of(_sequential(cold_port, paths * args.page_rounds, failures))
+        # Every worker answers each query at least once before the timed passes (the
+        # kernel hands connections to workers unevenly, so several warm-up passes).
+        _sequential(warm_port, paths * CACHE_WARMUP_PASSES, failures)
+        cached = Latency.of(_sequential(warm_port, paths * args.page_rounds, failures))
+        bare_last = Latency.of(_sequential(bare_port, bare_paths, failures))
+    finally:
+        for server in servers:
+            server.stop()
+    return Pages(
+        workers=args.workers,
+        page_bytes=len(page),
+        queries=len(paths),
+        bare_first=bare_first,
+        uncached=uncached,
+        cached=cached,
+        bare_last=bare_last,
+        failures=failures,
+    )
 
 
 # --- SQLite FTS5 ---------------------------------------------------------------------------------
@@ -378,12 +446,7 @@ class Measured:
     whoosh_ranks: list[int | None]
     breakdown: dict[str, float]
     breakdown_count: int
-    page_bytes: int
-    page_sample: int
-    bare_first: Latency
-    bare_last: Latency
-    search_page: Latency
-    failures: list[str]
+    pages: Pages
     fts_index_s: float
     fts_mb: float
     fts_times: list[list[float]]
@@ -445,11 +508,9 @@ def _rounds(count: int) -> str:
 def print_breakdown(m: Measured) -> None:
     steps = m.breakdown
     full = steps["full"]
-    named = ["build_query", "searcher.search", "snippets", "suggest"]
+    named = ["build_query", "searcher.search", "query terms", "snippets", "suggest"]
     values = [(name, steps[name]) for name in named]
-    values.append(
-        ("rest (walk all hits: stored fields, dedupe)", full - sum(steps[n] for n in named))
-    )
+    values.append(("rest (dedupe by columns, stored fields)", full - sum(steps[n] for n in named)))
     lines = [f"{name:<44} {ms:>8.2f} {ms / full * 100:>6.1f}%" for name, ms in values]
     lines.append(f"{'queries.search, total':<44} {full:>8.2f} {100:>6.1f}%")
     print(f"where the time goes (Whoosh): one pass over {m.breakdown_count} of the relevance")
@@ -458,26 +519,35 @@ def print_breakdown(m: Measured) -> None:
     print("snippets = queries.search minus a second run of it with queries._snippet")
     print(
         f"monkeypatched to a trivial function returning empty Markup ({full:.2f} - "
-        f"{steps['without snippets']:.2f} ms);"
+        f"{steps['without snippets']:.2f} ms); build_query, searcher.search(limit="
+        f"{queries.SCORED_HITS}),"
     )
-    print("build_query, searcher.search(limit=None, terms=True) and suggest are timed directly;")
+    print("query terms (the words to highlight) and suggest are timed directly;")
     print("rest is what remains of the total.")
     print()
 
 
-def print_pages(m: Measured) -> float:
-    base_p50 = (m.bare_first.p50 + m.bare_last.p50) / 2
-    base_p95 = (m.bare_first.p95 + m.bare_last.p95) / 2
-    print("pages through the test client, in process: bare = bench/bare_app.py serving the")
-    print(f"          {m.page_bytes} bytes of a real search page, {BARE_WARMUP} warm-up requests,")
-    print("          measured first and last; search page = /<lang>/search?q=... for")
-    print(f"          {m.page_sample} relevance queries in turn (each also writes a SearchLog row)")
-    rows = [("bare (first)", m.bare_first), ("search page", m.search_page)]
-    rows.append(("bare (last)", m.bare_last))
-    lines = [f"{name:<13} {lat.n:>8} {lat.p50:>8.2f} {lat.p95:>8.2f}" for name, lat in rows]
-    lines.append(f"{'bare (mean)':<13} {'':>8} {base_p50:>8.2f} {base_p95:>8.2f}")
-    _table(f"{'page':<13} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}", lines)
-    return m.search_page.p95 / base_p95 if base_p95 > 0 else float("inf")
+def print_pages(m: Measured) -> tuple[float, float]:
+    p = m.pages
+    base_p50 = (p.bare_first.p50 + p.bare_last.p50) / 2
+    print(f"pages under gunicorn ({p.workers} sync workers each, production settings), one")
+    print("          request at a time on a new connection: bare = bench/bare_app.py serving")
+    print(f"          the {p.page_bytes} bytes of a real search page, measured first and last;")
+    print(f"          search = /<lang>/search?q=... for the {p.queries} relevance queries in")
+    print("          turn, each writing its SearchLog row; 'no cache' searches the index on")
+    print("          every request, 'asked before' answers from the per-worker answer cache")
+    rows = [
+        ("bare (first)", p.bare_first),
+        ("search, no cache", p.uncached),
+        ("search, asked before", p.cached),
+        ("bare (last)", p.bare_last),
+    ]
+    lines = [f"{name:<21} {lat.n:>8} {lat.p50:>8.2f} {lat.p95:>8.2f}" for name, lat in rows]
+    lines.append(f"{'bare (mean)':<21} {'':>8} {base_p50:>8.2f} {p.base_p95:>8.2f}")
+    _table(f"{'page':<21} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8}", lines)
+    if p.base_p95 <= 0:
+        return float("inf"), float("inf")
+    return p.uncached.p95 / p.base_p95, p.cached.p95 / p.base_p95
 
 
 def print_quality(m: Measured) -> None:
@@ -514,7 +584,8 @@ def print_report(m: Measured, args: argparse.Namespace) -> None:
     print("copies:   <slug>-copyN: half the source's sentences shuffled with as many from other")
     print("          same-language articles; title and tags mix half the source's words with")
     print("          another article's; summary is the source's or that other article's")
-    print("app:      create_app() with TestConfig on a temporary SQLite data dir, in process")
+    print("app:      create_app() with TestConfig on a temporary SQLite data dir, in process,")
+    print("          answer cache off (SEARCH_CACHE_SIZE=0); pages under gunicorn (below)")
     print(f"          Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
     print(
         f"queries:  {len(m.cases)} from {RELEVANCE_FILE.relative_to(ROOT)}; Whoosh passes stop "
@@ -525,13 +596,14 @@ def print_report(m: Measured, args: argparse.Namespace) -> None:
     print_indexing(m)
     print_latency(m)
     print_breakdown(m)
-    ratio = print_pages(m)
-    print(f"search p95 ratio: {ratio:.2f}x (target <= 3x)")
+    uncached, cached = print_pages(m)
+    print(f"search page p95 / bare p95: no cache {uncached:.2f}x, asked before {cached:.2f}x")
+    print("          (target <= 3x)")
     print()
     print_quality(m)
     overall_w, overall_f = Quality.of(m.whoosh_ranks), Quality.of(m.fts_ranks)
     print(f"hit@3: whoosh {overall_w.hit3:.2f} vs fts5 {overall_f.hit3:.2f}")
-    for failure in m.failures[:10]:
+    for failure in m.pages.failures[:10]:
         print(f"error: {failure}")
 
 
@@ -553,10 +625,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="no new Whoosh pass once the next would end after this (default 120)",
     )
     parser.add_argument(
-        "--page-rounds", type=_positive_int, default=2, help="passes over the search page sample"
+        "--page-rounds", type=_positive_int, default=2, help="timed passes of the search page"
     )
     parser.add_argument(
         "--bare-requests", type=_positive_int, default=1000, help="requests per bare page run"
+    )
+    parser.add_argument(
+        "--workers", type=_positive_int, default=2, help="gunicorn sync workers per server"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic copies")
     return parser.parse_args(argv)
@@ -573,8 +648,8 @@ def _progress(message: str) -> None:
 
 
 def measure(args: argparse.Namespace, cases: list[Case], data_dir: Path) -> Measured:
-    app = create_app({"DATA_DIR": str(data_dir / "data")})
-    sample = _sample(cases, PAGE_SAMPLE)
+    app = create_app({"DATA_DIR": str(data_dir / "data"), "SEARCH_CACHE_SIZE": 0})
+    sample = _sample(cases, BREAKDOWN_SAMPLE)
     with app.app_context():
         _progress("migrating and loading content ...")
         flask_migrate.upgrade()
@@ -593,17 +668,10 @@ def measure(args: argparse.Namespace, cases: list[Case], data_dir: Path) -> Meas
             whoosh_times, whoosh_ranks = whoosh_queries(cases, args.rounds, args.seconds)
             _progress(f"Whoosh: breakdown over {len(sample)} queries ...")
             breakdown = whoosh_breakdown(sample)
+        db.engine.dispose()
 
-        _progress("pages: bare app and search page through the test client ...")
-        client = app.test_client()
-        page = client.get(_search_url(sample[0])).data
-        page_file = data_dir / "bare-page.html"
-        page_file.write_bytes(page)
-        with _bare_page_env(page_file):
-            bare_client = create_bare_app().test_client()
-        bare_first = Latency.of(bare_requests(bare_client, args.bare_requests))
-        page_times, failures = search_page_requests(client, sample, args.page_rounds)
-        bare_last = Latency.of(bare_requests(bare_client, args.bare_requests))
+    _progress("pages: search page and bare page under gunicorn ...")
+    pages = gunicorn_pages(args, data_dir, cases)
 
     _progress("SQLite FTS5: indexing and queries ...")
     fts_path = data_dir / "fts5.db"
@@ -627,12 +695,7 @@ def measure(args: argparse.Namespace, cases: list[Case], data_dir: Path) -> Meas
         whoosh_ranks=whoosh_ranks,
         breakdown=breakdown,
         breakdown_count=len(sample),
-        page_bytes=len(page),
-        page_sample=len(sample),
-        bare_first=bare_first,
-        bare_last=bare_last,
-        search_page=Latency.of(page_times),
-        failures=failures,
+        pages=pages,
         fts_index_s=fts_secs,
         fts_mb=fts_path.stat().st_size / 1_000_000,
         fts_times=fts_times,
@@ -649,7 +712,7 @@ def run(args: argparse.Namespace) -> int:
         measured = measure(args, cases, Path(tmp))
     print_report(measured, args)
     print(f"run time: {time.perf_counter() - started:.0f} s")
-    return 1 if measured.failures else 0
+    return 1 if measured.pages.failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,8 @@ class Config:
     VIEW_FLUSH_SECONDS = 10.0
     # Read models of the knowledge base are kept per process for this long.
     PAGE_CACHE_SECONDS = 3.0
+    # Search answers kept per worker for the current index (0: none).
+    SEARCH_CACHE_SIZE = 2048
     MAX_CONTENT_LENGTH = 1024 * 1024
 
 

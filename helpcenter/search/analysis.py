@@ -143,9 +143,10 @@ def field_name(field: str, lang: str) -> str:
 def build_schema() -> Schema:
     fields = {
         "key": ID(stored=True, unique=True),
-        "slug": ID(stored=True),
+        # Columns too: ranking reads them for every scored hit without loading stored fields.
+        "slug": ID(stored=True, sortable=True),
         "category": ID(stored=True),
-        "lang": ID(stored=True),
+        "lang": ID(stored=True, sortable=True),
         "title": STORED(),
         "summary": STORED(),
         "snippet": STORED(),

@@ -13,11 +13,13 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import Callable, Hashable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nh3
+from cachetools import LRUCache
 from flask import Flask, current_app
 from sqlalchemy import select
 from whoosh import index as whoosh_index
@@ -42,6 +44,9 @@ class _Holder:
     # Kept open one swap longer: a request in another thread may still be reading it.
     previous: Searcher | None = None
     checked_at: float = 0.0
+    # Answers computed from the current generation only: a swap starts a new cache, so a
+    # new or changed article is never hidden behind a cached answer.
+    answers: LRUCache | None = None
 
 
 def root(app: Flask | None = None) -> Path:
@@ -125,12 +130,35 @@ def _current_generation(base: Path) -> str | None:
         return None
 
 
+def _holder() -> _Holder:
+    return current_app.extensions.setdefault("search_index", _Holder())
+
+
+def cached(key: Hashable, compute: Callable[[Searcher], object]):
+    """`compute(searcher)` over the current index, remembered per index generation.
+
+    Players repeat the same few hundred questions; SEARCH_CACHE_SIZE answers are kept per
+    process (0 turns this off).
+    """
+    current = searcher()
+    holder = _holder()
+    with holder.lock:
+        answers = holder.answers if holder.searcher is current else None
+        if answers is not None and key in answers:
+            return answers[key]
+    value = compute(current)
+    if answers is not None:
+        with holder.lock:
+            answers[key] = value
+    return value
+
+
 def searcher() -> Searcher:
     """This process's searcher over the current index, reopened when the index was swapped.
 
     A missing or unreadable index is rebuilt from the database first, with a log line.
     """
-    holder = current_app.extensions.setdefault("search_index", _Holder())
+    holder = _holder()
     now = time.monotonic()
     if holder.searcher is not None and now - holder.checked_at < CHECK_SECONDS:
         return holder.searcher
@@ -154,4 +182,6 @@ def searcher() -> Searcher:
             holder.previous.close()
         holder.previous = holder.searcher
         holder.searcher, holder.generation = opened, generation
+        size = current_app.config["SEARCH_CACHE_SIZE"]
+        holder.answers = LRUCache(maxsize=size) if size > 0 else None
         return opened

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 from whoosh import highlight
-from whoosh.query import FuzzyTerm, Or, Term
+from whoosh.query import Or, Term
 
 from helpcenter.search import index
 from helpcenter.search.analysis import FIELD_WEIGHTS, LANGUAGES, analyze_token, analyzer, field_name
@@ -88,8 +88,26 @@ def _variants(text: str) -> list[tuple[list[str], float]]:
     return variants
 
 
-def build_query(text: str):
-    """A Whoosh query from plain player text, or None when no word is left to search."""
+def _expansions(reader, field: str, term: str) -> tuple[str, ...]:
+    """Index terms of `field` within the typo allowance of `term`, the term itself excluded
+    (remembered per index generation: players repeat their words, and their typos)."""
+    maxdist = 2 if len(term) >= 8 else 1
+    return index.cached(
+        ("typos", field, term),
+        lambda _: tuple(
+            sorted(
+                word for word in reader.terms_within(field, term, maxdist, prefix=1) if word != term
+            )
+        ),
+    )
+
+
+def build_query(text: str, reader):
+    """A Whoosh query from plain player text, or None when no word is left to search.
+
+    Typo allowances are expanded here into plain terms, once: the same terms then name the
+    words to highlight.
+    """
     clauses, seen = [], set()
     for variant, boost in _variants(text):
         for word in variant:
@@ -106,30 +124,21 @@ def build_query(text: str):
                         and field in FUZZY_FIELDS
                         and 4 <= len(term) <= MAX_FUZZY_LETTERS
                     ):
-                        clauses.append(
-                            FuzzyTerm(
-                                name,
-                                term,
-                                boost=weight * boost * FUZZY_BOOST,
-                                maxdist=2 if len(term) >= 8 else 1,
-                                prefixlength=1,
-                            )
+                        fuzzy = weight * FUZZY_BOOST
+                        clauses.extend(
+                            Term(name, near, boost=fuzzy)
+                            for near in _expansions(reader, name, term)
                         )
     return Or(clauses) if clauses else None
 
 
-def _snippet(hit) -> Markup:
-    """Up to two fragments of the article with the words this hit matched in <mark>."""
-    lang = hit["lang"]
-    wanted = {
-        text.decode() if isinstance(text, bytes) else text
-        for fieldname, text in hit.matched_terms()
-        if fieldname.endswith(f"_{lang}")
-    }
+def _snippet(stored: dict, wanted: frozenset[str]) -> Markup:
+    """Up to two fragments of the article with the query's words in <mark>."""
+    lang = stored["lang"]
     if wanted:
         fragments = highlight.highlight(
-            hit["snippet"],
-            frozenset(wanted),
+            stored["snippet"],
+            wanted,
             analyzer(lang),
             highlight.ContextFragmenter(maxchars=160, surround=60),
             highlight.HtmlFormatter(tagname="mark", between=" … "),
@@ -137,7 +146,17 @@ def _snippet(hit) -> Markup:
         )
         if fragments:
             return Markup(_MARK_CLASS.sub("<mark>", fragments))
-    return escape(hit["summary"] or hit["snippet"][:160])
+    return escape(stored["summary"] or stored["snippet"][:160])
+
+
+def _terms_by_language(query) -> dict[str, frozenset[str]]:
+    """The index terms the query looks for in each language, typo expansions included."""
+    found: dict[str, set[str]] = {code: set() for code in LANGUAGES}
+    for fieldname, text in query.iter_all_terms():
+        code = fieldname.rsplit("_", 1)[-1]
+        if code in found:
+            found[code].add(text)
+    return {code: frozenset(terms) for code, terms in found.items()}
 
 
 def suggest(text: str, lang: str, searcher) -> str | None:
@@ -171,38 +190,50 @@ def suggest(text: str, lang: str, searcher) -> str | None:
 def search(text: str, lang: str, *, page: int = 1, per_page: int = 10) -> Results:
     """Search for `text` as a player browsing in `lang` would expect; never raises on input."""
     text = normalize(text)
-    query = build_query(text) if text else None
+    if not words(text):
+        return Results(text, lang, 0, (), None, 1, per_page)
+    return index.cached(
+        ("answer", text, lang, page, per_page),
+        lambda searcher: _answer(searcher, text, lang, page, per_page),
+    )
+
+
+def _answer(searcher, text: str, lang: str, page: int, per_page: int) -> Results:
+    reader = searcher.reader()
+    query = build_query(text, reader)
     if query is None:
         return Results(text, lang, 0, (), None, 1, per_page)
-    searcher = index.searcher()
-    found = searcher.search(query, limit=SCORED_HITS, terms=True)
+    found = searcher.search(query, limit=SCORED_HITS)
+    slugs, langs = reader.column_reader("slug"), reader.column_reader("lang")
     # One result per article, ranked by its best score in any language and shown in the
-    # player's language whenever that matched at all (hits arrive best first).
+    # player's language whenever that matched at all (hits arrive best first). Only the
+    # columns are read here; stored fields are loaded for the page shown.
     best_score: dict[str, float] = {}
-    chosen: dict = {}
-    for hit in found:
-        slug = hit["slug"]
-        score = hit.score * (1.0 if hit["lang"] == lang else OTHER_LANGUAGE_FACTOR)
+    chosen: dict[str, tuple[int, str]] = {}
+    for docnum, raw in found.items():
+        slug, hit_lang = slugs[docnum], langs[docnum]
+        score = raw * (1.0 if hit_lang == lang else OTHER_LANGUAGE_FACTOR)
         best_score[slug] = max(score, best_score.get(slug, score))
-        if slug not in chosen or (hit["lang"] == lang and chosen[slug]["lang"] != lang):
-            chosen[slug] = hit
+        if slug not in chosen or (hit_lang == lang and chosen[slug][1] != lang):
+            chosen[slug] = (docnum, hit_lang)
     ranked = sorted(chosen, key=lambda slug: -best_score[slug])
     total = len(ranked)
     page = max(1, min(page, _page_count(total, per_page)))
-    shown = [
-        (best_score[slug], chosen[slug]) for slug in ranked[(page - 1) * per_page : page * per_page]
-    ]
-    hits = tuple(
-        Hit(
-            slug=hit["slug"],
-            category=hit["category"],
-            lang=hit["lang"],
-            title=hit["title"],
-            snippet=_snippet(hit),
-            score=round(score, 4),
-            is_fallback=hit["lang"] != lang,
+    shown = ranked[(page - 1) * per_page : page * per_page]
+    wanted = _terms_by_language(query) if shown else {}
+    hits = []
+    for slug in shown:
+        stored = searcher.stored_fields(chosen[slug][0])
+        hits.append(
+            Hit(
+                slug=slug,
+                category=stored["category"],
+                lang=stored["lang"],
+                title=stored["title"],
+                snippet=_snippet(stored, wanted[stored["lang"]]),
+                score=round(best_score[slug], 4),
+                is_fallback=stored["lang"] != lang,
+            )
         )
-        for score, hit in shown
-    )
     suggestion = suggest(text, lang, searcher)
-    return Results(text, lang, total, hits, suggestion, page, per_page)
+    return Results(text, lang, total, tuple(hits), suggestion, page, per_page)

@@ -1,13 +1,18 @@
 """Search pages for players and the JSON API for chatbots and integrations."""
 
+import secrets
+
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_htmx import make_response
 
 from helpcenter.extensions import csrf, htmx
 from helpcenter.search import services
+from helpcenter.web.pages import render_page
 
 bp = Blueprint("search", __name__, template_folder="templates")
 PER_PAGE = 10
+# Stands for the search's log id in a cached results page (an id no database reaches).
+_LOG_MARK = 10**17 + secrets.randbelow(10**17)
 
 
 def _page_number() -> int:
@@ -21,7 +26,13 @@ def results(lang: str):
     text = request.args.get("q", "")
     found, log_id = services.search(text=text, lang=lang, page=_page_number(), per_page=PER_PAGE)
     template = "search/_results.html" if htmx else "search/results.html"
-    response = make_response(render_template(template, results=found, log_id=log_id))
+    html = render_page(
+        template,
+        (found.query, found.page, log_id is not None),
+        lambda: {"results": found, "log_id": _LOG_MARK if log_id is not None else None},
+        marks={f"/opened/{_LOG_MARK}/": f"/opened/{log_id}/"},
+    )
+    response = make_response(html)
     response.headers["Vary"] = "HX-Request"
     return response
 

@@ -1,7 +1,7 @@
 """Render public pages through the page cache, with the visitor's own parts filled in per request.
 
-A cached page is the same for every visitor; the CSRF token, the only per-visitor value in
-it, is rendered as a marker and replaced on the way out.
+A cached page is the same for every visitor; the CSRF token and any other per-request value
+(`marks`) are rendered as markers and replaced on the way out.
 """
 
 import secrets
@@ -21,12 +21,18 @@ def _csrf_mark() -> str:
     return _CSRF_MARK
 
 
-def render_page(template: str, key: tuple, context: Callable[[], dict]) -> str:
+def render_page(
+    template: str,
+    key: tuple,
+    context: Callable[[], dict],
+    marks: dict[str, str] | None = None,
+) -> str:
     """Render `template` with `context()`, or reuse the copy rendered for the same key.
 
     `key` must name everything that changes the page besides the template, host and
     language; the support channels' open/closed state is added here. `context` is only
-    called on a miss, so a cached page costs no queries and no URL building.
+    called on a miss, so a cached page costs no queries and no URL building. `marks` maps
+    markers that `context()` put in the page to this request's values.
     """
     now = datetime.now(UTC)
     open_now = tuple(channel.is_open(now) for channel in channels())
@@ -38,4 +44,6 @@ def render_page(template: str, key: tuple, context: Callable[[], dict]) -> str:
     )
     if _CSRF_MARK in html:
         html = html.replace(_CSRF_MARK, generate_csrf())
+    for mark, value in (marks or {}).items():
+        html = html.replace(mark, value)
     return html

@@ -48,3 +48,15 @@ def test_suggestions_are_not_logged_and_are_listbox_options(indexed, client):
 def test_report_rejects_bad_arguments(app, runner):
     result = runner.invoke(args=["search", "report", "--days", "0"])
     assert result.exit_code == 2 and "--days" in result.output
+
+
+def test_a_repeated_search_served_from_the_caches_links_its_own_log_entry(indexed, client):
+    indexed.config["PAGE_CACHE_SECONDS"] = 60  # as in production: the page comes from cache
+    links = []
+    for _ in range(2):
+        html = client.get("/en/search?q=withdrawal+rejected").get_data(as_text=True)
+        links.append(html.split('class="hit"')[1].split('href="')[1].split('"')[0])
+    first, second = links
+    assert first != second
+    client.get(second)
+    assert [row[3] for row in logged(indexed)] == [None, "withdrawal-rejected"]
