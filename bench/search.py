@@ -248,13 +248,13 @@ def whoosh_breakdown(cases: list[Case]) -> dict[str, float]:
         with mock.patch.object(queries, "_snippet", _no_snippet):
             bare, _ = _timed(queries.search, q, lang, per_page=PER_PAGE)
         text = queries.normalize(q)
-        build, query = _timed(queries.build_query, text)
         searcher = index.searcher()
+        build, query = _timed(queries.build_query, text, searcher.reader())
         if query is not None:
             totals["searcher.search"] += _timed(searcher.search, query, limit=queries.SCORED_HITS)[
                 0
             ]
-            totals["query terms"] += _timed(queries._terms_by_language, query, searcher.reader())[0]
+            totals["query terms"] += _timed(queries._terms_by_language, query)[0]
             totals["suggest"] += _timed(queries.suggest, text, lang, searcher)[0]
         totals["full"] += full
         totals["without snippets"] += bare
