@@ -36,11 +36,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter.articles import views as articles_views
     from helpcenter.search import cli as search_cli
     from helpcenter.search import views as search_views
+    from helpcenter.tickets import cli as tickets_cli
+    from helpcenter.tickets import views as tickets_views
 
     web.init_app(app)
     app.register_blueprint(web.bp)
     app.register_blueprint(articles_views.bp)
     app.register_blueprint(search_views.bp)
+    app.register_blueprint(tickets_views.bp)
     app.cli.add_command(articles_cli.content)
     app.cli.add_command(search_cli.search)
+    app.cli.add_command(tickets_cli.sla)
+    app.cli.add_command(tickets_cli.outbox)
+    app.cli.add_command(tickets_cli.api_key)
     return app

@@ -29,13 +29,33 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     VOTE_RATE_LIMIT = "30 per minute"
+    # The contact form, per address and per email; the status lookup, per address and per
+    # reference; the tickets API, per key (integrations file hundreds a minute).
+    CONTACT_RATE_LIMIT = "20 per hour"
+    CONTACT_EMAIL_RATE_LIMIT = "5 per hour"
+    STATUS_RATE_LIMIT = "30 per hour"
+    STATUS_REFERENCE_RATE_LIMIT = "10 per hour"
+    PLAYER_REPLY_RATE_LIMIT = "30 per hour"
+    API_TICKETS_RATE_LIMIT = "6000 per hour"
+    # Email: SMTP when SMTP_HOST is set, else .eml files in <data dir>/outbox/.
+    MAIL_FROM = "Support <support@casino.example>"
+    # The address players reach the help center at, for links in emails.
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    SMTP_HOST = ""
+    SMTP_PORT = 587
+    SMTP_STARTTLS = True
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""
+    # Where support.yml lives (channels, hours, topics, SLA targets); empty: the shipped one.
+    SUPPORT_FILE = ""
     # Page views are counted in memory and written in one batch at most this often.
     VIEW_FLUSH_SECONDS = 10.0
     # Read models of the knowledge base are kept per process for this long.
     PAGE_CACHE_SECONDS = 3.0
     # Search answers kept per worker for the current index (0: none).
     SEARCH_CACHE_SIZE = 2048
-    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Five attachments of 10 MB and the form around them.
+    MAX_CONTENT_LENGTH = 52 * 1024 * 1024
 
 
 class TestConfig(Config):

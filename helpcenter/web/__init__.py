@@ -9,8 +9,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
 from helpcenter.articles import queries
-from helpcenter.channels import channels
 from helpcenter.i18n import LANG_COOKIE, LANGUAGE_NAMES, best_language
+from helpcenter.support import channels
 
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"

@@ -12,7 +12,7 @@ from flask import g, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from helpcenter import cache
-from helpcenter.channels import channels
+from helpcenter.support import channels
 
 _CSRF_MARK = f"csrf-{secrets.token_hex(12)}"
 

@@ -1,0 +1,1 @@
+"""Contact: helping players pick the right support channel and reach it."""

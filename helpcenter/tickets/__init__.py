@@ -1,0 +1,1 @@
+"""Tickets: the support request domain (states, events, escalation, SLA)."""

@@ -1,0 +1,70 @@
+"""`helpcenter sla ...`, `helpcenter outbox ...`, `helpcenter api-key ...`: ticket operations."""
+
+import click
+from flask.cli import with_appcontext
+
+from helpcenter.tickets import emails, services
+
+
+@click.group(help="Service-level targets of the tickets.")
+def sla() -> None:
+    pass
+
+
+@sla.command(
+    "run",
+    help="Escalate tickets whose targets were missed (no first response in time -> supervisor; "
+    "a complex case unresolved at supervisor level -> investigation team) and close tickets "
+    "resolved over 7 days ago. Idempotent: run it from cron every minute.",
+)
+@with_appcontext
+def sla_run() -> None:
+    done = services.run_sla()
+    click.echo(
+        f"Escalated to supervisor: {done.to_supervisor}; to the investigation team: "
+        f"{done.to_investigation}; closed: {done.closed}"
+    )
+
+
+@click.group(help="Emails waiting to be sent.")
+def outbox() -> None:
+    pass
+
+
+@outbox.command(
+    "send",
+    help="Deliver queued emails over SMTP (HELPCENTER_SMTP_HOST), or write them as .eml files "
+    "into <data dir>/outbox/ when no SMTP host is set. Failures are retried with backoff by "
+    "later runs; an email is never sent twice.",
+)
+@with_appcontext
+def outbox_send() -> None:
+    done = emails.send_pending()
+    click.echo(f"Sent: {done.sent}; failed, to retry later: {done.failed}")
+
+
+@click.group("api-key", help="Keys for integrations that file tickets through the API.")
+def api_key() -> None:
+    pass
+
+
+@api_key.command("create", help="Create a key named NAME and print it once; only its hash is kept.")
+@click.option("--name", required=True, help="Who uses the key, e.g. telegram-bot.")
+@with_appcontext
+def api_key_create(name: str) -> None:
+    try:
+        key = services.create_api_key(name)
+    except services.ApiKeyError as exc:
+        raise click.BadParameter(str(exc), param_hint="--name") from None
+    click.echo(key)
+
+
+@api_key.command("revoke", help="Revoke the key named NAME: it stops working at once.")
+@click.argument("name")
+@with_appcontext
+def api_key_revoke(name: str) -> None:
+    try:
+        services.revoke_api_key(name)
+    except services.ApiKeyError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
+    click.echo(f"Revoked: {name}")

@@ -1,0 +1,486 @@
+"""Ticket use cases: filing, the player's and staff's actions, escalation by SLA, lookups.
+
+Every change goes through `_apply`, which asks `states` whether it is allowed and writes the
+event with its actor; callers commit once, so a change and its events and emails land
+together or not at all.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from helpcenter import support
+from helpcenter.db import utcnow
+from helpcenter.extensions import db
+from helpcenter.tickets import emails, reference, states, uploads
+from helpcenter.tickets.models import ApiKey, Attachment, Ticket, TicketEvent, TicketMessage
+from helpcenter.tickets.sla import add_business_days, targets
+
+log = logging.getLogger(__name__)
+REFERENCE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # states.PLAYER, STAFF or SYSTEM
+    name: str = ""
+
+
+PLAYER = Actor(states.PLAYER)
+SYSTEM = Actor(states.SYSTEM)
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    topic: str
+    subject: str
+    description: str
+    email: str
+    language: str
+    channel: str
+    contact: str = ""
+    urgency: str = "normal"
+    name: str = ""
+    player_id: str = ""
+    transaction_id: str = ""
+    source: str = "web"
+
+
+@dataclass(frozen=True)
+class File:
+    """An upload that passed `uploads.check`, with its bytes."""
+
+    checked: uploads.Checked
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Filed:
+    ticket: Ticket
+    token: str  # the secret of the private status link, known only to the player
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def upload_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "uploads"
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or utcnow()
+
+
+def _event(ticket: Ticket, type_: str, actor: Actor, now: datetime, text: str = "", public=True):
+    ticket.events.append(
+        TicketEvent(
+            type=type_,
+            actor_kind=actor.kind,
+            actor_name=actor.name,
+            text=text,
+            state=ticket.state,
+            tier=ticket.tier,
+            is_public=public,
+            created_at=now,
+        )
+    )
+    ticket.updated_at = now
+
+
+def _apply(ticket: Ticket, action: str) -> None:
+    ticket.state = states.next_state(action, ticket.state, ticket.tier)
+
+
+def _store_files(ticket: Ticket, message: TicketMessage, files: list[File], stored: list[Path]):
+    directory = upload_dir()
+    for file in files:
+        name = uploads.store(file.checked, file.data, directory)
+        stored.append(directory / name)
+        ticket.attachments.append(
+            Attachment(
+                message=message,
+                stored_name=name,
+                display_name=file.checked.display_name,
+                mimetype=file.checked.mimetype,
+                size=file.checked.size,
+                created_at=message.created_at,
+            )
+        )
+
+
+def _commit_or_forget_files(stored: list[Path]) -> None:
+    """Commit; when that fails, remove the files written for it (nothing half-saved)."""
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for path in stored:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def file_ticket(new: NewTicket, files: list[File] = (), now: datetime | None = None) -> Filed:
+    """Save a new ticket with its first message, files, "received" event and acknowledgement."""
+    now = _now(now)
+    config = support.current()
+    due = targets(new.topic, new.channel, now, config)
+    token = secrets.token_urlsafe(24)
+    for attempt in range(REFERENCE_ATTEMPTS):
+        ticket = Ticket(
+            reference=reference.generate(),
+            token_hash=hash_secret(token),
+            topic=new.topic,
+            urgency=new.urgency,
+            channel=new.channel,
+            contact=new.contact,
+            language=new.language,
+            subject=new.subject,
+            email=new.email,
+            name=new.name,
+            player_id=new.player_id,
+            transaction_id=new.transaction_id,
+            source=new.source,
+            state=states.RECEIVED,
+            tier=states.OPERATOR,
+            created_at=now,
+            updated_at=now,
+            tier_since=now,
+            first_response_due_at=due.first_response_due,
+            resolution_due_at=due.resolution_due,
+        )
+        message = TicketMessage(
+            author_kind=states.PLAYER, author_name=new.name, body=new.description
+        )
+        message.created_at = now
+        ticket.messages.append(message)
+        stored: list[Path] = []
+        try:
+            db.session.add(ticket)
+            _store_files(ticket, message, list(files), stored)
+            _event(ticket, "received", PLAYER, now)
+            emails.queue(ticket, "received", token=token)
+            db.session.commit()
+        except Exception as exc:
+            # Nothing half-saved: no rows, no files. A reference drawn twice (the unique
+            # constraint) is the one failure worth another try.
+            db.session.rollback()
+            for path in stored:
+                path.unlink(missing_ok=True)
+            if isinstance(exc, IntegrityError) and attempt + 1 < REFERENCE_ATTEMPTS:
+                log.warning("ticket reference %s taken; drawing another", ticket.reference)
+                continue
+            raise
+        return Filed(ticket, token)
+    raise AssertionError("unreachable")
+
+
+# --- lookups ------------------------------------------------------------------------------------
+
+
+def find_by_token(token: str) -> Ticket | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(select(Ticket).where(Ticket.token_hash == hash_secret(token)))
+
+
+def find_by_reference(text: str) -> Ticket | None:
+    canonical = reference.normalize(text)
+    if canonical is None:
+        return None
+    return db.session.scalar(select(Ticket).where(Ticket.reference == canonical))
+
+
+def find_for_player(reference_text: str, email: str) -> Ticket | None:
+    """The ticket when the reference and the email filed with it both match, else None."""
+    ticket = find_by_reference(reference_text)
+    if ticket is None:
+        return None
+    given = email.strip().casefold().encode()
+    return ticket if hmac.compare_digest(given, ticket.email.casefold().encode()) else None
+
+
+def token_matches(ticket: Ticket, token: str) -> bool:
+    return hmac.compare_digest(hash_secret(token or ""), ticket.token_hash)
+
+
+# --- the player's actions ------------------------------------------------------------------------
+
+
+def player_reply(ticket: Ticket, body: str, files: list[File] = (), now=None) -> None:
+    now = _now(now)
+    _apply(ticket, "player_reply")
+    message = TicketMessage(author_kind=states.PLAYER, author_name=ticket.name, body=body)
+    message.created_at = now
+    ticket.messages.append(message)
+    stored: list[Path] = []
+    try:
+        _store_files(ticket, message, list(files), stored)
+        _event(ticket, "player_replied", PLAYER, now)
+    except Exception:
+        db.session.rollback()
+        for path in stored:
+            path.unlink(missing_ok=True)
+        raise
+    _commit_or_forget_files(stored)
+
+
+def rate(ticket: Ticket, score: int, comment: str = "", now=None) -> None:
+    """Rate the service once, after resolution."""
+    now = _now(now)
+    _apply(ticket, "rate")
+    if ticket.rating is not None:
+        raise states.TransitionError("rate", ticket.state, ticket.tier)
+    ticket.rating, ticket.rating_comment = score, comment
+    _event(ticket, "rated", PLAYER, now, text=str(score))
+    db.session.commit()
+
+
+def can_reopen(ticket: Ticket, now=None) -> bool:
+    now = _now(now)
+    return (
+        ticket.state == states.RESOLVED
+        and ticket.resolved_at is not None
+        and now - ticket.resolved_at <= timedelta(days=states.REOPEN_DAYS)
+    )
+
+
+def reopen(ticket: Ticket, body: str, now=None) -> None:
+    now = _now(now)
+    if not can_reopen(ticket, now):
+        raise states.TransitionError("reopen", ticket.state, ticket.tier)
+    _apply(ticket, "reopen")
+    ticket.resolved_at = None
+    ticket.messages.append(
+        TicketMessage(author_kind=states.PLAYER, author_name=ticket.name, body=body, created_at=now)
+    )
+    _event(ticket, "reopened", PLAYER, now)
+    db.session.commit()
+
+
+# --- staff actions (the staff console calls these) -----------------------------------------------
+
+
+def reply(ticket: Ticket, staff: Actor, body: str, *, wait_for_player=False, now=None) -> None:
+    """A staff reply the player sees; the first one meets the first-response target."""
+    now = _now(now)
+    _apply(ticket, "reply")
+    if wait_for_player:
+        _apply(ticket, "wait_for_player")
+    ticket.first_responded_at = ticket.first_responded_at or now
+    ticket.messages.append(
+        TicketMessage(author_kind=states.STAFF, author_name=staff.name, body=body, created_at=now)
+    )
+    _event(ticket, "waiting_for_player" if wait_for_player else "replied", staff, now)
+    emails.queue(ticket, "replied")
+    db.session.commit()
+
+
+def note(ticket: Ticket, staff: Actor, body: str, now=None) -> None:
+    """An internal note: for staff only, never shown to the player."""
+    now = _now(now)
+    _apply(ticket, "note")
+    ticket.messages.append(
+        TicketMessage(
+            author_kind=states.STAFF,
+            author_name=staff.name,
+            body=body,
+            is_internal=True,
+            created_at=now,
+        )
+    )
+    _event(ticket, "note", staff, now, public=False)
+    db.session.commit()
+
+
+def assign(ticket: Ticket, staff: Actor, assignee: str | None, now=None) -> None:
+    now = _now(now)
+    _apply(ticket, "assign")
+    ticket.assignee = assignee
+    if ticket.state == states.RECEIVED and assignee:
+        ticket.state = states.IN_PROGRESS
+    _event(ticket, "assigned", staff, now, text=assignee or "", public=False)
+    db.session.commit()
+
+
+def set_waiting_for_player(ticket: Ticket, staff: Actor, now=None) -> None:
+    now = _now(now)
+    _apply(ticket, "wait_for_player")
+    _event(ticket, "waiting_for_player", staff, now)
+    db.session.commit()
+
+
+def _escalate(ticket: Ticket, actor: Actor, reason: str, now: datetime) -> None:
+    _apply(ticket, "escalate")
+    ticket.tier = states.next_tier(ticket.tier)
+    ticket.tier_since = now
+    ticket.assignee = None
+    if ticket.tier == states.INVESTIGATION:
+        config = support.current()
+        ticket.resolution_due_at = max(
+            ticket.resolution_due_at,
+            add_business_days(
+                now, config.escalation.investigation_resolution_business_days, config
+            ),
+        )
+    kind = "escalated_automatically" if actor.kind == states.SYSTEM else "escalated"
+    _event(ticket, kind, actor, now, text=reason)
+
+
+def escalate(ticket: Ticket, staff: Actor, reason: str, now=None) -> None:
+    """Hand the ticket to the next tier with a reason the player sees."""
+    _escalate(ticket, staff, reason, _now(now))
+    db.session.commit()
+
+
+def resolve(ticket: Ticket, staff: Actor, summary: str, now=None) -> None:
+    now = _now(now)
+    _apply(ticket, "resolve")
+    ticket.resolved_at = now
+    ticket.first_responded_at = ticket.first_responded_at or now
+    ticket.messages.append(
+        TicketMessage(
+            author_kind=states.STAFF, author_name=staff.name, body=summary, created_at=now
+        )
+    )
+    _event(ticket, "resolved", staff, now)
+    emails.queue(ticket, "resolved")
+    db.session.commit()
+
+
+# --- escalation by SLA ----------------------------------------------------------------------------
+
+NO_FIRST_RESPONSE = "no_first_response"
+NOT_RESOLVED_AT_SUPERVISOR = "not_resolved_at_supervisor"
+
+
+@dataclass(frozen=True)
+class SlaRun:
+    to_supervisor: int
+    to_investigation: int
+    closed: int
+
+
+def _claim(ticket_id: int, expected: dict, changes: dict) -> bool:
+    """Change the ticket only if it still looks as read: two runs at once change it once."""
+    conditions = [Ticket.id == ticket_id] + [
+        getattr(Ticket, name) == value for name, value in expected.items()
+    ]
+    statement = update(Ticket).where(and_(*conditions)).values(**changes)
+    done = db.session.execute(statement.execution_options(synchronize_session=False))
+    return done.rowcount == 1
+
+
+def run_sla(now: datetime | None = None) -> SlaRun:
+    """Escalate tickets whose targets were missed and close long-resolved ones.
+
+    Idempotent and safe to run from cron every minute, also twice at once: each change is a
+    conditional UPDATE on the state the run read, committed with its event.
+    """
+    now = _now(now)
+    config = support.current()
+    complex_topics = {t.id for t in config.topics if t.complexity == "complex"}
+    after = timedelta(minutes=config.escalation.investigation_after_minutes)
+    counts = {"supervisor": 0, "investigation": 0, "closed": 0}
+
+    late = db.session.scalars(
+        select(Ticket.id).where(
+            Ticket.state.in_(states.OPEN_STATES),
+            Ticket.tier == states.OPERATOR,
+            Ticket.first_responded_at.is_(None),
+            Ticket.first_response_due_at <= now,
+        )
+    ).all()
+    stuck = db.session.scalars(
+        select(Ticket.id).where(
+            Ticket.state.in_(states.OPEN_STATES),
+            Ticket.tier == states.SUPERVISOR,
+            Ticket.topic.in_(complex_topics),
+            Ticket.tier_since <= now - after,
+        )
+    ).all()
+    stale = db.session.scalars(
+        select(Ticket.id).where(
+            Ticket.state == states.RESOLVED,
+            Ticket.resolved_at <= now - timedelta(days=states.REOPEN_DAYS),
+        )
+    ).all()
+    for ticket_id, reason, tier in [
+        *[(i, NO_FIRST_RESPONSE, states.OPERATOR) for i in late],
+        *[(i, NOT_RESOLVED_AT_SUPERVISOR, states.SUPERVISOR) for i in stuck],
+    ]:
+        ticket = db.session.get(Ticket, ticket_id)
+        db.session.refresh(ticket)
+        if ticket.tier != tier or ticket.state not in states.OPEN_STATES:
+            db.session.rollback()
+            continue
+        seen = {"tier": ticket.tier, "tier_since": ticket.tier_since}
+        if not _claim(ticket.id, seen, {"tier": states.next_tier(tier), "tier_since": now}):
+            db.session.rollback()
+            continue
+        ticket.tier = tier  # the claim wrote the new tier; _escalate records the move
+        _escalate(ticket, SYSTEM, reason, now)
+        db.session.commit()
+        counts[ticket.tier] += 1
+    for ticket_id in stale:
+        ticket = db.session.get(Ticket, ticket_id)
+        db.session.refresh(ticket)
+        if ticket.state != states.RESOLVED:
+            db.session.rollback()
+            continue
+        if not _claim(ticket.id, {"state": states.RESOLVED}, {"state": states.CLOSED}):
+            db.session.rollback()
+            continue
+        ticket.state = states.RESOLVED  # the claim wrote the new state; _apply checks the move
+        _apply(ticket, "close")
+        ticket.closed_at = now
+        _event(ticket, "closed", SYSTEM, now)
+        db.session.commit()
+        counts["closed"] += 1
+    return SlaRun(counts["supervisor"], counts["investigation"], counts["closed"])
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+class ApiKeyError(Exception):
+    pass
+
+
+def create_api_key(name: str) -> str:
+    """Store a new key's hash under `name`; returns the key, which is not kept anywhere."""
+    name = name.strip()
+    if not 1 <= len(name) <= 80:
+        raise ApiKeyError("the name must have 1 to 80 characters")
+    key = "hc_" + secrets.token_urlsafe(32)
+    db.session.add(ApiKey(name=name, key_hash=hash_secret(key)))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ApiKeyError(f"a key named {name!r} exists already") from None
+    return key
+
+
+def revoke_api_key(name: str, now=None) -> None:
+    key = db.session.scalar(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None)))
+    if key is None:
+        raise ApiKeyError(f"no active key named {name!r}")
+    key.revoked_at = _now(now)
+    db.session.commit()
+
+
+def authenticate(key: str) -> ApiKey | None:
+    if not key or len(key) > 200:
+        return None
+    return db.session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_secret(key), ApiKey.revoked_at.is_(None))
+    )

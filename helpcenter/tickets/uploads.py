@@ -1,0 +1,473 @@
+"""Evidence that players attach to tickets: what we accept, and how we keep it.
+
+Players send screenshots, bank statements and ID documents. Staff open them, so an upload is
+untrusted input aimed at staff. The rules:
+
+* At most MAX_FILES files per submission (the form enforces this) and MAX_BYTES per file.
+  The size is checked before anything is parsed.
+* JPEG, PNG and PDF only, recognised by their content. The file name and the declared
+  mimetype are chosen by the sender, so they decide nothing. A PHP script, an HTML page, an
+  SVG, a ZIP (zip bombs too), a GIF or an executable is refused as "type", whatever its name.
+* Images must be something Pillow parses completely. The format must match the magic bytes,
+  ``verify()`` must pass (it checks PNG chunk CRCs) and a re-opened copy must ``load()``, which
+  decodes every pixel and catches truncation. An image that claims a format but fails any of
+  this is "damaged". An image over MAX_PIXELS (40 megapixels) is refused as "too_many_pixels"
+  before it is decoded: a small file can declare a huge canvas, and decoding it would take
+  gigabytes of memory (a decompression bomb). Pillow's DecompressionBombWarning and
+  DecompressionBombError mean the same thing. Our own limit is below Pillow's warning
+  threshold, so the refusal does not depend on the warning filter set around the parsing
+  (``warnings.catch_warnings`` is process-wide before Python 3.14; the filter is there so
+  that a warning never escapes as noise).
+* A PDF must start with ``%PDF-1.`` or ``%PDF-2.`` at offset 0. Readers tolerate a header
+  anywhere in the first 1024 bytes, and polyglots use that to hide a PDF behind another
+  format. The PDF must end with ``%%EOF`` in its last 2048 bytes (otherwise it is
+  "damaged", usually a truncated upload). Evidence does not need scripts, launch actions,
+  attached files or XFA forms, so a PDF that names any of DANGEROUS_PDF_NAMES is refused as
+  "type". The check knows enough PDF syntax to make that hard to dodge:
+
+  - a name that spells a letter or digit as ``#xx`` (``/J#61vaScript`` for ``/JavaScript``)
+    is refused as well: nothing needs that but hiding a name from a check like this one;
+  - strings, comments and stream data are skipped, so an image whose compressed bytes happen
+    to contain ``/JS`` is not refused by accident. The part of one that follows an object
+    header (``12 0 obj``) is searched all the same, because a reader may follow the
+    cross-reference table there;
+  - object streams (``/Type /ObjStm``, or ``/First`` with ``/N``), where PDF 1.5+ keeps most
+    dictionaries compressed, are inflated (at most MAX_PDF_INFLATED bytes in all, otherwise
+    "too_large") and searched in full. An object stream that uses anything but plain
+    FlateDecode (other filters, predictors, an indirect /Filter) cannot be searched and is
+    refused as "type". So is an encrypted one, whose data we cannot read;
+  - the work is bounded: a PDF made of more than half a million strings, comments and
+    objects is "too_large" (a real one of 10 MB is mostly stream data).
+
+  This is a filter, not a PDF sanitiser. PDFs are complex, and a viewer may be more lenient
+  than this check. Staff should open PDFs in a viewer with JavaScript off, such as the
+  browser's built-in one.
+
+Polyglots: a file can be a valid PNG, JPEG or PDF and carry other data, for example HTML or
+PHP after the PNG's IEND chunk. We accept it. What we accept is only what Pillow fully
+parses (a PNG header followed by a page is "damaged"), and files are served only with
+``Content-Disposition: attachment`` and ``X-Content-Type-Options: nosniff`` under the
+mimetype decided here, so a browser treats it as the image it is, never as HTML. Stored
+files have random names with the right extension and are never executed. The display name
+always ends with an extension that matches the content ("evil.html" that is really a PNG is
+shown as "evil.html.png"), so a downloaded copy does not open as a page either.
+
+Storage: ``store`` writes into a private directory (0o700) outside anything the web server
+serves. The file is mode 0o600 and named ``<32 hex digits><extension>`` from
+``secrets.token_hex``. It is written to a temporary file and moved into place with
+``os.replace``, so nobody ever sees half a file. ``open_stored`` accepts only names of exactly
+that form, which rules out path traversal. The player's file name is kept only as the
+display_name.
+"""
+
+import io
+import itertools
+import os
+import re
+import secrets
+import tempfile
+import unicodedata
+import warnings
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+MAX_FILES = 5
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+MAX_DISPLAY_NAME = 120
+MAX_PDF_INFLATED = 32 * 1024 * 1024
+
+REASONS = ("empty", "too_large", "type", "damaged", "too_many_pixels")
+
+DANGEROUS_PDF_NAMES = frozenset(
+    {
+        b"JavaScript",
+        b"JS",
+        b"Launch",
+        b"EmbeddedFile",
+        b"EmbeddedFiles",
+        b"EF",  # a file specification's embedded file
+        b"RichMedia",
+        b"XFA",  # XFA forms carry their own scripts
+        b"GoToE",  # go to an embedded document
+    }
+)
+
+
+class UploadRefused(Exception):
+    """The upload is not accepted; `reason` is one of REASONS."""
+
+    def __init__(self, reason: str) -> None:
+        if reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What `check` learned about an accepted upload."""
+
+    kind: str  # "jpeg", "png" or "pdf"
+    extension: str  # ".jpg", ".png" or ".pdf"
+    mimetype: str
+    size: int
+    display_name: str
+
+
+@dataclass(frozen=True)
+class _Kind:
+    name: str
+    extension: str
+    mimetype: str
+    display_extensions: tuple[str, ...]
+    pillow_formats: tuple[str, ...] = ()
+
+
+_JPEG = _Kind("jpeg", ".jpg", "image/jpeg", (".jpg", ".jpeg"), ("JPEG", "MPO"))
+_PNG = _Kind("png", ".png", "image/png", (".png",), ("PNG",))
+_PDF = _Kind("pdf", ".pdf", "application/pdf", (".pdf",))
+
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_PDF_MAGICS = (b"%PDF-1.", b"%PDF-2.")
+_PDF_EOF_WINDOW = 2048
+
+_STORED_NAME = re.compile(r"[0-9a-f]{32}\.(?:jpg|png|pdf)")
+
+
+def check(data: bytes, filename: str) -> Checked:
+    """Accept `data` as JPEG, PNG or PDF evidence, or raise UploadRefused."""
+    size = len(data)
+    if size == 0:
+        raise UploadRefused("empty")
+    if size > MAX_BYTES:
+        raise UploadRefused("too_large")
+    kind = _sniff(data)
+    if kind is _PDF:
+        _check_pdf(data)
+    else:
+        _check_image(data, kind)
+    return Checked(
+        kind=kind.name,
+        extension=kind.extension,
+        mimetype=kind.mimetype,
+        size=size,
+        display_name=display_name(filename, kind.display_extensions, kind.extension),
+    )
+
+
+def store(checked: Checked, data: bytes, directory: Path) -> str:
+    """Write checked `data` into `directory` under a new random name, and return the name."""
+    if len(data) != checked.size:
+        raise ValueError("data is not the upload that was checked")
+    if checked.extension not in (_JPEG.extension, _PNG.extension, _PDF.extension):
+        raise ValueError(f"unexpected extension {checked.extension!r}")
+    directory = Path(directory)
+    try:
+        directory.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        pass
+    else:
+        os.chmod(directory, 0o700)  # mkdir's mode is reduced by the umask
+    name = secrets.token_hex(16) + checked.extension
+    fd, temp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o600)  # (mkstemp's mode already, whatever the umask)
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, directory / name)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    _fsync_directory(directory)
+    return name
+
+
+def open_stored(directory: Path, name: str) -> Path:
+    """The path of the stored file `name`; FileNotFoundError unless it is a stored name."""
+    if not isinstance(name, str) or _STORED_NAME.fullmatch(name) is None:
+        raise FileNotFoundError(f"not a stored upload name: {name!r}")
+    path = Path(directory) / name
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored upload {name!r}")
+    return path
+
+
+# Display names
+
+
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_JOINERS = frozenset("\u200c\u200d")  # needed by Persian, Indic scripts and emoji
+
+
+def display_name(filename: str, extensions: tuple[str, ...] = (), extension: str = "") -> str:
+    """`filename` as safe display text that ends with one of `extensions` (if given).
+
+    Only the last path part is kept (both / and \\ separate parts). Control, format and
+    bidirectional override characters are removed, white space is collapsed, the text is
+    NFC-normalised and cut to MAX_DISPLAY_NAME characters, keeping the extension. The
+    result is never empty: it falls back to "file" plus `extension`.
+    """
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    kept = []
+    for char in name:
+        category = unicodedata.category(char)
+        if char in _BIDI_CONTROLS or category in ("Cc", "Cs"):
+            continue
+        if category == "Cf" and char not in _JOINERS:
+            continue
+        kept.append(" " if category in ("Zl", "Zp") else char)
+    name = unicodedata.normalize("NFC", " ".join("".join(kept).split()))
+    if name in (".", ".."):
+        name = ""
+    suffix = next((name[-len(e) :] for e in extensions if name[-len(e) :].lower() == e), None)
+    if suffix is None:  # "evil.html" that is a PNG becomes "evil.html.png"
+        return _fit(name, extension)
+    return _fit(name[: -len(suffix)], suffix)
+
+
+def _fit(stem: str, suffix: str) -> str:
+    if len(stem) + len(suffix) > MAX_DISPLAY_NAME:
+        stem = stem[: MAX_DISPLAY_NAME - len(suffix)].rstrip()
+    return (stem or "file") + suffix
+
+
+# Content sniffing
+
+
+def _sniff(data: bytes) -> _Kind:
+    if data.startswith(_PNG_MAGIC):
+        return _PNG
+    if data.startswith(_JPEG_MAGIC):
+        return _JPEG
+    if data.startswith(_PDF_MAGICS):
+        return _PDF
+    raise UploadRefused("type")
+
+
+# Images
+
+
+def _check_image(data: bytes, kind: _Kind) -> None:
+    formats = list(kind.pillow_formats)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "malformed MPO file": noise from odd cameras
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=formats) as image:
+                if image.format not in kind.pillow_formats:
+                    raise UploadRefused("damaged")
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise UploadRefused("too_many_pixels")
+                image.verify()
+            with Image.open(io.BytesIO(data), formats=formats) as image:
+                image.load()
+    except UploadRefused:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadRefused("too_many_pixels") from None
+    except Exception:  # whatever a broken file makes a parser raise
+        raise UploadRefused("damaged") from None
+
+
+# PDF
+
+_WHITESPACE = b"\x00\t\n\x0c\r "
+_WHITE = rb"\x00\t\n\x0c\r "  # the same, for regular expressions
+_REGULAR = rb"[^" + _WHITE + rb"()<>\[\]{}/%]"  # a byte that is neither white nor a delimiter
+_SEPARATORS = frozenset(_WHITESPACE + b"()<>[]{}/%")
+_NAME = re.compile(rb"/" + _REGULAR + rb"*")
+# A dangerous name, or a name that spells a letter or digit as #xx: nothing needs that but
+# hiding a name from a check like this one.
+_DANGER = re.compile(
+    rb"/(?:"
+    + b"|".join(sorted(DANGEROUS_PDF_NAMES, key=len, reverse=True))
+    + rb")(?!"
+    + _REGULAR
+    + rb")|/"
+    + _REGULAR
+    + rb"*?#(?:3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa])"
+)
+_OBJECT_HEADER = re.compile(
+    rb"\d+[" + _WHITE + rb"]+\d+[" + _WHITE + rb"]*obj(?!" + _REGULAR + rb")"
+)
+_SYNTAX = re.compile(
+    rb"(?=[%(<eos])"  # (much faster: the engine skips to these bytes)
+    rb"(?:(?P<comment>%[^\r\n]*)"
+    rb"|(?P<string>\([^()\\]*(?:\\.[^()\\]*)*\))"  # a string without nested parentheses
+    rb"|(?P<nested>\()"
+    rb"|(?P<hex>(?<!<)<(?!<)[^<>]*>)"
+    rb"|(?P<keyword>stream|endobj|obj)(?!" + _REGULAR + rb"))",
+    re.DOTALL,
+)
+_STRING_PART = re.compile(rb"[()\\]")
+_FLATE = frozenset({b"/FlateDecode", b"/Fl"})
+_FILTERS = _FLATE | {
+    b"/" + name
+    for name in (
+        b"ASCIIHexDecode",
+        b"AHx",
+        b"ASCII85Decode",
+        b"A85",
+        b"LZWDecode",
+        b"LZW",
+        b"RunLengthDecode",
+        b"RL",
+        b"CCITTFaxDecode",
+        b"CCF",
+        b"DCTDecode",
+        b"DCT",
+        b"JBIG2Decode",
+        b"JPXDecode",
+        b"Crypt",
+    )
+}
+_MAX_PDF_DANGERS = 1000  # dangerous-looking names in data we skip, before we give up
+_MAX_PDF_TOKENS = 500_000  # strings, comments, keywords... no real evidence comes close
+
+
+def _check_pdf(data: bytes) -> None:
+    if b"%%EOF" not in data[-_PDF_EOF_WINDOW:]:
+        raise UploadRefused("damaged")
+    _PdfScan(data).run()
+
+
+class _PdfScan:
+    """Look for DANGEROUS_PDF_NAMES the way a reader would find them (see the module doc).
+
+    Dangerous-looking names are found in one pass over the whole file. Each must then lie in
+    something a reader skips (a string, a comment, stream data) after any object header in
+    it, or the file is refused. A tokenizer finds those skipped parts and the streams; the
+    dictionary of a stream tells whether it is an object stream, to be inflated and searched.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.dangers = [m.start() for m in itertools.islice(_DANGER.finditer(data), 1001)]
+        if len(self.dangers) > _MAX_PDF_DANGERS:
+            raise UploadRefused("type")
+        self.next_danger = 0
+        self.inflated = 0
+        self.tokens = 0
+
+    def run(self) -> None:
+        data = self.data
+        search = _SYNTAX.search
+        check_skipped = self.skipped if self.dangers else None
+        dictionary = 0  # where the current object's dictionary (for its stream) starts
+        pos = 0
+        while (match := search(data, pos)) is not None:
+            self.tokens += 1
+            if self.tokens > _MAX_PDF_TOKENS:
+                raise UploadRefused("too_large")
+            pos = match.end()
+            token = match.lastgroup
+            if token == "nested":
+                pos = self.string_end(pos)
+                if check_skipped:
+                    check_skipped(match.start(), pos)
+            elif token != "keyword":
+                if check_skipped:
+                    check_skipped(match.start(), pos)
+            elif match.start() and data[match.start() - 1] not in _SEPARATORS:
+                continue  # part of a longer word such as "endstream"
+            elif match.group(token) != b"stream":
+                dictionary = pos
+            elif self.is_stream(dictionary, match.start()):
+                start = pos + (2 if data.startswith(b"\r\n", pos) else 1)
+                end = data.find(b"endstream", start)
+                if end < 0:
+                    raise UploadRefused("damaged")
+                self.stream(set(_NAME.findall(data, dictionary, match.start())), start, end)
+                pos = dictionary = end + len(b"endstream")
+        self.skipped(len(data), len(data))
+
+    def skipped(self, start: int, end: int) -> None:
+        """data[start:end] is not parsed by a reader, unless it jumps to an object header."""
+        dangers = self.dangers
+        if self.next_danger == len(dangers):
+            return
+        if dangers[self.next_danger] < start:
+            raise UploadRefused("type")  # in the syntax before this skipped part
+        header = _OBJECT_HEADER.search(self.data, start, end)
+        while self.next_danger < len(dangers) and dangers[self.next_danger] < end:
+            if header is not None and header.end() <= dangers[self.next_danger]:
+                raise UploadRefused("type")
+            self.next_danger += 1
+
+    def is_stream(self, dictionary: int, keyword: int) -> bool:
+        """Whether the "stream" at `keyword` follows a dictionary, as it must to be one."""
+        close = self.data.rfind(b">>", dictionary, keyword)
+        return close >= 0 and not self.data[close + 2 : keyword].strip(_WHITESPACE)
+
+    def stream(self, names: set[bytes], start: int, end: int) -> None:
+        if b"/ObjStm" not in names and not {b"/First", b"/N"} <= names:
+            self.skipped(start, end)
+            return
+        # An object stream holds dictionaries without object headers, found by offsets.
+        body = self.data[start:end]
+        if b"/Filter" in names or b"/F" in names:
+            filters = names & _FILTERS
+            if not filters or filters - _FLATE or names & {b"/DecodeParms", b"/DP"}:
+                raise UploadRefused("type")  # an object stream we cannot read
+            body = self.inflate(body)
+        if _DANGER.search(body) is not None:
+            raise UploadRefused("type")
+        self.skipped(start, end)  # its raw bytes, like those of any other stream
+
+    def inflate(self, body: bytes) -> bytes:
+        allowed = MAX_PDF_INFLATED - self.inflated
+        inflater = zlib.decompressobj()
+        try:
+            out = inflater.decompress(body, allowed + 1)
+        except zlib.error:
+            # Encrypted object streams do not inflate before decryption, which we do not do.
+            raise UploadRefused("type" if b"/Encrypt" in self.data else "damaged") from None
+        if len(out) > allowed:
+            raise UploadRefused("too_large")
+        if not inflater.eof:
+            raise UploadRefused("damaged")
+        self.inflated += len(out)
+        return out
+
+    def string_end(self, pos: int) -> int:
+        """The end of the literal string whose "(" ends at `pos` (strings nest; \\ escapes)."""
+        data = self.data
+        depth = 1
+        while (match := _STRING_PART.search(data, pos)) is not None:
+            self.tokens += 1
+            if self.tokens > _MAX_PDF_TOKENS:
+                raise UploadRefused("too_large")
+            char = data[match.start()]
+            pos = match.end()
+            if char == 0x5C:  # backslash: the next byte is escaped
+                pos += 1
+            elif char == 0x28:
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    return pos
+        raise UploadRefused("damaged")
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
