@@ -29,14 +29,6 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     VOTE_RATE_LIMIT = "30 per minute"
-    # The contact form, per address and per email; the status lookup, per address and per
-    # reference; the tickets API, per key (integrations file hundreds a minute).
-    CONTACT_RATE_LIMIT = "20 per hour"
-    CONTACT_EMAIL_RATE_LIMIT = "5 per hour"
-    STATUS_RATE_LIMIT = "30 per hour"
-    STATUS_REFERENCE_RATE_LIMIT = "10 per hour"
-    PLAYER_REPLY_RATE_LIMIT = "30 per hour"
-    API_TICKETS_RATE_LIMIT = "6000 per hour"
     # Email: SMTP when SMTP_HOST is set, else .eml files in <data dir>/outbox/.
     MAIL_FROM = "Support <support@casino.example>"
     # The address players reach the help center at, for links in emails.

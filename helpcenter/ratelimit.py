@@ -18,15 +18,6 @@ def init_app(app: Flask) -> None:
     app.extensions["rate_limiter"] = MovingWindowRateLimiter(storage)
 
 
-def allow(config_key: str, *identifiers: str) -> bool:
-    """Count one hit against the limit named by `config_key` for `identifiers` (an email, a
-    reference, an API key); False once the limit is used up."""
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return True
-    limiter = current_app.extensions["rate_limiter"]
-    return limiter.hit(parse(current_app.config[config_key]), config_key, *identifiers)
-
-
 def rate_limit(config_key: str):
     """Answer 429 when a client exceeds the limit named by `config_key`, e.g. "30 per minute"."""
 

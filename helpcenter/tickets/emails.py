@@ -47,6 +47,7 @@ def queue(ticket: Ticket, kind: str, token: str | None = None) -> OutboxEmail:
         body = render_template(f"tickets/email/{kind}.txt", ticket=ticket, status_url=status_url)
         subject = _subject(kind, ticket.reference)
     email = OutboxEmail(
+        ticket=ticket,
         kind=kind,
         recipient=ticket.email,
         language=ticket.language,
@@ -56,7 +57,6 @@ def queue(ticket: Ticket, kind: str, token: str | None = None) -> OutboxEmail:
         created_at=ticket.updated_at,
         next_attempt_at=ticket.updated_at,
     )
-    email.ticket = ticket
     db.session.add(email)
     return email
 
@@ -127,17 +127,16 @@ def send_pending(now: datetime | None = None, limit: int = 500) -> Delivery:
         if claimed.rowcount != 1:
             continue  # another sender has it
         email = db.session.get(OutboxEmail, email_id)
+        email.attempts += 1
         try:
             _deliver(_message(email, sender), email)
         except (OSError, smtplib.SMTPException) as exc:
-            email.attempts += 1
             email.claimed_at = None
             email.next_attempt_at = now + backoff(email.attempts)
             email.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             failed += 1
             log.warning("email %d not sent (attempt %d): %s", email.id, email.attempts, exc)
         else:
-            email.attempts += 1
             email.sent_at = now
             sent += 1
         db.session.commit()

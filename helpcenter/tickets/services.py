@@ -1,15 +1,17 @@
 """Ticket use cases: filing, the player's and staff's actions, escalation by SLA, lookups.
 
-Every change goes through `_apply`, which asks `states` whether it is allowed and writes the
-event with its actor; callers commit once, so a change and its events and emails land
-together or not at all.
+Every change of state goes through `_apply`, which asks `states` whether it is allowed, and
+is recorded by `_event` with its actor; each use case commits once, so a change lands with
+its events, messages, files and emails or not at all.
 """
 
 import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -100,7 +102,35 @@ def _apply(ticket: Ticket, action: str) -> None:
     ticket.state = states.next_state(action, ticket.state, ticket.tier)
 
 
-def _store_files(ticket: Ticket, message: TicketMessage, files: list[File], stored: list[Path]):
+def _message(
+    ticket: Ticket, author: Actor, body: str, now: datetime, *, internal: bool = False
+) -> TicketMessage:
+    message = TicketMessage(
+        author_kind=author.kind,
+        author_name=author.name,
+        body=body,
+        is_internal=internal,
+        created_at=now,
+    )
+    ticket.messages.append(message)
+    return message
+
+
+@contextmanager
+def _files_or_nothing() -> Iterator[list[Path]]:
+    """Commit the work done inside, or roll it back and remove the files it stored."""
+    stored: list[Path] = []
+    try:
+        yield stored
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for path in stored:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _attach(ticket: Ticket, message: TicketMessage, files: Sequence[File], stored: list[Path]):
     directory = upload_dir()
     for file in files:
         name = uploads.store(file.checked, file.data, directory)
@@ -117,70 +147,39 @@ def _store_files(ticket: Ticket, message: TicketMessage, files: list[File], stor
         )
 
 
-def _commit_or_forget_files(stored: list[Path]) -> None:
-    """Commit; when that fails, remove the files written for it (nothing half-saved)."""
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        for path in stored:
-            path.unlink(missing_ok=True)
-        raise
-
-
-def file_ticket(new: NewTicket, files: list[File] = (), now: datetime | None = None) -> Filed:
+def file_ticket(new: NewTicket, files: Sequence[File] = (), now: datetime | None = None) -> Filed:
     """Save a new ticket with its first message, files, "received" event and acknowledgement."""
     now = _now(now)
-    config = support.current()
-    due = targets(new.topic, new.channel, now, config)
+    due = targets(new.topic, new.channel, now, support.current())
     token = secrets.token_urlsafe(24)
-    for attempt in range(REFERENCE_ATTEMPTS):
+    fields = asdict(new)
+    description = fields.pop("description")
+    for attempt in range(1, REFERENCE_ATTEMPTS + 1):
         ticket = Ticket(
+            **fields,
             reference=reference.generate(),
             token_hash=hash_secret(token),
-            topic=new.topic,
-            urgency=new.urgency,
-            channel=new.channel,
-            contact=new.contact,
-            language=new.language,
-            subject=new.subject,
-            email=new.email,
-            name=new.name,
-            player_id=new.player_id,
-            transaction_id=new.transaction_id,
-            source=new.source,
             state=states.RECEIVED,
             tier=states.OPERATOR,
             created_at=now,
-            updated_at=now,
             tier_since=now,
             first_response_due_at=due.first_response_due,
             resolution_due_at=due.resolution_due,
         )
-        message = TicketMessage(
-            author_kind=states.PLAYER, author_name=new.name, body=new.description
-        )
-        message.created_at = now
-        ticket.messages.append(message)
-        stored: list[Path] = []
         try:
-            db.session.add(ticket)
-            _store_files(ticket, message, list(files), stored)
-            _event(ticket, "received", PLAYER, now)
-            emails.queue(ticket, "received", token=token)
-            db.session.commit()
-        except Exception as exc:
-            # Nothing half-saved: no rows, no files. A reference drawn twice (the unique
-            # constraint) is the one failure worth another try.
-            db.session.rollback()
-            for path in stored:
-                path.unlink(missing_ok=True)
-            if isinstance(exc, IntegrityError) and attempt + 1 < REFERENCE_ATTEMPTS:
-                log.warning("ticket reference %s taken; drawing another", ticket.reference)
-                continue
-            raise
-        return Filed(ticket, token)
-    raise AssertionError("unreachable")
+            with _files_or_nothing() as stored:
+                db.session.add(ticket)
+                message = _message(ticket, Actor(states.PLAYER, new.name), description, now)
+                _attach(ticket, message, files, stored)
+                _event(ticket, "received", PLAYER, now)
+                emails.queue(ticket, "received", token=token)
+        except IntegrityError:
+            # A reference drawn twice (the unique constraint): the one failure worth a retry.
+            if attempt == REFERENCE_ATTEMPTS:
+                raise
+            log.warning("ticket reference %s taken; drawing another", ticket.reference)
+        else:
+            return Filed(ticket, token)
 
 
 # --- lookups ------------------------------------------------------------------------------------
@@ -208,29 +207,19 @@ def find_for_player(reference_text: str, email: str) -> Ticket | None:
     return ticket if hmac.compare_digest(given, ticket.email.casefold().encode()) else None
 
 
-def token_matches(ticket: Ticket, token: str) -> bool:
-    return hmac.compare_digest(hash_secret(token or ""), ticket.token_hash)
-
-
 # --- the player's actions ------------------------------------------------------------------------
 
 
-def player_reply(ticket: Ticket, body: str, files: list[File] = (), now=None) -> None:
+def _player(ticket: Ticket) -> Actor:
+    return Actor(states.PLAYER, ticket.name)
+
+
+def player_reply(ticket: Ticket, body: str, files: Sequence[File] = (), now=None) -> None:
     now = _now(now)
-    _apply(ticket, "player_reply")
-    message = TicketMessage(author_kind=states.PLAYER, author_name=ticket.name, body=body)
-    message.created_at = now
-    ticket.messages.append(message)
-    stored: list[Path] = []
-    try:
-        _store_files(ticket, message, list(files), stored)
+    with _files_or_nothing() as stored:
+        _apply(ticket, "player_reply")
+        _attach(ticket, _message(ticket, _player(ticket), body, now), files, stored)
         _event(ticket, "player_replied", PLAYER, now)
-    except Exception:
-        db.session.rollback()
-        for path in stored:
-            path.unlink(missing_ok=True)
-        raise
-    _commit_or_forget_files(stored)
 
 
 def rate(ticket: Ticket, score: int, comment: str = "", now=None) -> None:
@@ -259,9 +248,7 @@ def reopen(ticket: Ticket, body: str, now=None) -> None:
         raise states.TransitionError("reopen", ticket.state, ticket.tier)
     _apply(ticket, "reopen")
     ticket.resolved_at = None
-    ticket.messages.append(
-        TicketMessage(author_kind=states.PLAYER, author_name=ticket.name, body=body, created_at=now)
-    )
+    _message(ticket, _player(ticket), body, now)
     _event(ticket, "reopened", PLAYER, now)
     db.session.commit()
 
@@ -276,9 +263,7 @@ def reply(ticket: Ticket, staff: Actor, body: str, *, wait_for_player=False, now
     if wait_for_player:
         _apply(ticket, "wait_for_player")
     ticket.first_responded_at = ticket.first_responded_at or now
-    ticket.messages.append(
-        TicketMessage(author_kind=states.STAFF, author_name=staff.name, body=body, created_at=now)
-    )
+    _message(ticket, staff, body, now)
     _event(ticket, "waiting_for_player" if wait_for_player else "replied", staff, now)
     emails.queue(ticket, "replied")
     db.session.commit()
@@ -288,15 +273,7 @@ def note(ticket: Ticket, staff: Actor, body: str, now=None) -> None:
     """An internal note: for staff only, never shown to the player."""
     now = _now(now)
     _apply(ticket, "note")
-    ticket.messages.append(
-        TicketMessage(
-            author_kind=states.STAFF,
-            author_name=staff.name,
-            body=body,
-            is_internal=True,
-            created_at=now,
-        )
-    )
+    _message(ticket, staff, body, now, internal=True)
     _event(ticket, "note", staff, now, public=False)
     db.session.commit()
 
@@ -346,11 +323,7 @@ def resolve(ticket: Ticket, staff: Actor, summary: str, now=None) -> None:
     _apply(ticket, "resolve")
     ticket.resolved_at = now
     ticket.first_responded_at = ticket.first_responded_at or now
-    ticket.messages.append(
-        TicketMessage(
-            author_kind=states.STAFF, author_name=staff.name, body=summary, created_at=now
-        )
-    )
+    _message(ticket, staff, summary, now)
     _event(ticket, "resolved", staff, now)
     emails.queue(ticket, "resolved")
     db.session.commit()
@@ -387,7 +360,7 @@ def run_sla(now: datetime | None = None) -> SlaRun:
     """
     now = _now(now)
     config = support.current()
-    complex_topics = {t.id for t in config.topics if t.complexity == "complex"}
+    complex_topics = {topic.id for topic in config.topics if topic.is_complex}
     after = timedelta(minutes=config.escalation.investigation_after_minutes)
     counts = {"supervisor": 0, "investigation": 0, "closed": 0}
 
@@ -417,29 +390,27 @@ def run_sla(now: datetime | None = None) -> SlaRun:
         *[(i, NO_FIRST_RESPONSE, states.OPERATOR) for i in late],
         *[(i, NOT_RESOLVED_AT_SUPERVISOR, states.SUPERVISOR) for i in stuck],
     ]:
-        ticket = db.session.get(Ticket, ticket_id)
-        db.session.refresh(ticket)
+        ticket = db.session.get(Ticket, ticket_id, populate_existing=True)
         if ticket.tier != tier or ticket.state not in states.OPEN_STATES:
             db.session.rollback()
             continue
-        seen = {"tier": ticket.tier, "tier_since": ticket.tier_since}
+        # The claim changes the row; the object keeps what was read, and _escalate makes
+        # the same move on it, with its event.
+        seen = {"tier": tier, "tier_since": ticket.tier_since}
         if not _claim(ticket.id, seen, {"tier": states.next_tier(tier), "tier_since": now}):
             db.session.rollback()
             continue
-        ticket.tier = tier  # the claim wrote the new tier; _escalate records the move
         _escalate(ticket, SYSTEM, reason, now)
         db.session.commit()
         counts[ticket.tier] += 1
     for ticket_id in stale:
-        ticket = db.session.get(Ticket, ticket_id)
-        db.session.refresh(ticket)
+        ticket = db.session.get(Ticket, ticket_id, populate_existing=True)
         if ticket.state != states.RESOLVED:
             db.session.rollback()
             continue
         if not _claim(ticket.id, {"state": states.RESOLVED}, {"state": states.CLOSED}):
             db.session.rollback()
             continue
-        ticket.state = states.RESOLVED  # the claim wrote the new state; _apply checks the move
         _apply(ticket, "close")
         ticket.closed_at = now
         _event(ticket, "closed", SYSTEM, now)
