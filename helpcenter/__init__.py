@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from helpcenter import cache, config, ratelimit
 from helpcenter.extensions import babel, csrf, db, htmx, migrate
@@ -18,6 +19,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_object(config.TestConfig)
         app.config.update(test_config)
     config.finalize(app.config)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -34,6 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter import web
     from helpcenter.articles import cli as articles_cli
     from helpcenter.articles import views as articles_views
+    from helpcenter.contact import api as contact_api
+    from helpcenter.contact import views as contact_views
     from helpcenter.search import cli as search_cli
     from helpcenter.search import views as search_views
     from helpcenter.tickets import cli as tickets_cli
@@ -44,6 +49,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(articles_views.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(tickets_views.bp)
+    app.register_blueprint(contact_views.bp)
+    app.register_blueprint(contact_api.bp)
     app.cli.add_command(articles_cli.content)
     app.cli.add_command(search_cli.search)
     app.cli.add_command(tickets_cli.sla)

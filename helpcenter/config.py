@@ -29,6 +29,25 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     VOTE_RATE_LIMIT = "30 per minute"
+    # The contact form: posts per client address, and tickets filed per email address. Generous
+    # per address: mobile carriers put many players behind one address.
+    CONTACT_RATE_LIMIT = "30 per hour"
+    CONTACT_EMAIL_RATE_LIMIT = "5 per hour"
+    # "This solved my problem" answers per client address.
+    DEFLECTION_RATE_LIMIT = "30 per minute"
+    # Status lookups per client address and per reference number (guessing the email).
+    STATUS_LOOKUP_RATE_LIMIT = "20 per 10 minutes"
+    STATUS_REFERENCE_RATE_LIMIT = "10 per hour"
+    # Replies, files, ratings and reopenings on status pages, per client address.
+    STATUS_ACTION_RATE_LIMIT = "30 per 10 minutes"
+    # Tickets filed through the API per key: an integration may file hundreds a minute.
+    API_RATE_LIMIT = "1200 per minute"
+    # Ticket reads through the API per client address.
+    API_READ_RATE_LIMIT = "300 per minute"
+    # How often an open status page refreshes its timeline.
+    STATUS_POLL_SECONDS = 30
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For (0: use the peer address).
+    PROXY_FIX_X_FOR = 0
     # Email: SMTP when SMTP_HOST is set, else .eml files in <data dir>/outbox/.
     MAIL_FROM = "Support <support@casino.example>"
     # The address players reach the help center at, for links in emails.

@@ -161,6 +161,9 @@ class Topic:
     resolution_minutes: int
     resolution_by_channel: Mapping[str, int] = field(default_factory=dict)
     first_response_by_channel: Mapping[str, int] = field(default_factory=dict)
+    # Knowledge-base categories and articles whose "contact us" preselects this topic.
+    categories: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()
 
     @property
     def is_complex(self) -> bool:
@@ -201,10 +204,21 @@ class SupportConfig:
                 return topic
         raise KeyError(f"unknown support topic {topic_id!r}")
 
+    def topic_for_article(self, category: str, article: str = "") -> str | None:
+        """The topic a player reading this article most likely writes about, if any."""
+        for topic in self.topics:
+            if article and article in topic.articles:
+                return topic.id
+        for topic in self.topics:
+            if category in topic.categories:
+                return topic.id
+        return None
+
 
 # --- loading and checking ------------------------------------------------------------------------
 
 _TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
 _DURATION = re.compile(r"([1-9]\d*)([mh])")
 
 
@@ -345,6 +359,17 @@ def _channel(value, index: int, tz: ZoneInfo, seen: set[str]) -> Channel:
     )
 
 
+def _slugs(value, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise SupportConfigError(key, "expected a list of slugs, like [deposits-withdrawals]")
+    for slug in value:
+        if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+            raise SupportConfigError(key, f"{slug!r} is not a slug (a-z, 0-9 and hyphens)")
+    return tuple(value)
+
+
 def _by_channel(value, key: str, channel_ids: set[str], parse) -> Mapping[str, int]:
     if value is None:
         return MappingProxyType({})
@@ -367,7 +392,7 @@ def _topic(value, index: int, channels: tuple[Channel, ...], seen: set[str]) -> 
         value,
         label,
         {"id", "complexity", "needs_transaction", "resolution"},
-        {"resolution_by_channel", "first_response_by_channel"},
+        {"resolution_by_channel", "first_response_by_channel", "categories", "articles"},
     )
     topic_id = _choice(value["id"], f"{label}.id", TOPIC_IDS)
     if topic_id in seen:
@@ -394,6 +419,8 @@ def _topic(value, index: int, channels: tuple[Channel, ...], seen: set[str]) -> 
             channel_ids,
             _count,
         ),
+        categories=_slugs(value.get("categories"), f"{key}.categories"),
+        articles=_slugs(value.get("articles"), f"{key}.articles"),
     )
     for channel in channels:
         first, resolution = topic.first_response_on(channel), topic.resolution_on(channel)

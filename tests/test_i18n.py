@@ -16,7 +16,11 @@ KEYWORDS = {
     "lazy_gettext": None,
     "pgettext": ((1, "c"), 2),
 }
-METHODS = [("helpcenter/**.py", "python"), ("helpcenter/**/templates/**.html", "jinja2")]
+METHODS = [
+    ("helpcenter/**.py", "python"),
+    ("helpcenter/**/templates/**.html", "jinja2"),
+    ("helpcenter/**/templates/**.txt", "jinja2"),
+]
 
 
 def extracted() -> set[tuple[str | None, str]]:
@@ -26,7 +30,10 @@ def extracted() -> set[tuple[str | None, str]]:
         str(ROOT),
         METHODS,
         keywords=KEYWORDS,
-        options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
+        options_map={
+            "**.html": {"extensions": "jinja2.ext.i18n"},
+            "**.txt": {"extensions": "jinja2.ext.i18n"},
+        },
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         found.add((context, msgid))

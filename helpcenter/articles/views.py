@@ -3,7 +3,6 @@
 import secrets
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     g,
@@ -15,24 +14,15 @@ from flask import (
 )
 from flask_htmx import make_response
 
+from helpcenter import support
 from helpcenter.articles import queries, services
 from helpcenter.articles.forms import VoteForm
 from helpcenter.extensions import htmx
 from helpcenter.ratelimit import rate_limit
+from helpcenter.web import language_blueprint
 from helpcenter.web.pages import render_page
 
-bp = Blueprint("articles", __name__, url_prefix="/<lang:lang>", template_folder="templates")
-
-
-@bp.url_value_preprocessor
-def _pull_lang(endpoint, values):
-    g.lang = values.pop("lang")
-
-
-@bp.url_defaults
-def _add_lang(endpoint, values):
-    if "lang" not in values and g.get("lang"):
-        values["lang"] = g.lang
+bp = language_blueprint("articles", __name__, template_folder="templates")
 
 
 def _page_links(endpoint: str, available, missing=None, **values) -> dict:
@@ -78,6 +68,7 @@ def category(category: str):
         lambda: {
             "page": page,
             "unavailable": unavailable,
+            "contact_topic": support.current().topic_for_article(category),
             **_page_links(".category", current_app.config["LANGUAGES"], category=category),
         },
     )
@@ -102,6 +93,7 @@ def show(category: str, article: str):
         lambda: {
             "page": page,
             "vote": vote,
+            "contact_topic": support.current().topic_for_article(category, article),
             **_page_links(
                 ".show",
                 page.languages,

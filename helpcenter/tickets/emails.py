@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
+from helpcenter.tickets.links import status_url
 from helpcenter.tickets.models import OutboxEmail, Ticket
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,10 @@ def _subject(kind: str, reference: str) -> str:
 
 def queue(ticket: Ticket, kind: str, token: str | None = None) -> OutboxEmail:
     """Add the email about `kind` to the outbox, in the ticket's language."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    # Built from the base URL, not url_for: `sla run` and other commands queue emails too.
-    status_url = f"{base}/{ticket.language}/status" + (f"/{token}" if token else "")
     with force_locale(ticket.language):
-        body = render_template(f"tickets/email/{kind}.txt", ticket=ticket, status_url=status_url)
+        body = render_template(
+            f"tickets/email/{kind}.txt", ticket=ticket, status_url=status_url(ticket, token)
+        )
         subject = _subject(kind, ticket.reference)
     email = OutboxEmail(
         ticket=ticket,

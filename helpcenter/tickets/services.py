@@ -215,15 +215,21 @@ def _player(ticket: Ticket) -> Actor:
 
 
 def player_reply(ticket: Ticket, body: str, files: Sequence[File] = (), now=None) -> None:
+    """The player's answer, or only more evidence (files without text); raises TransitionError."""
+    if not body and not files:
+        raise ValueError("a reply needs text or files")
     now = _now(now)
+    action = "player_reply" if body else "add_evidence"
     with _files_or_nothing() as stored:
-        _apply(ticket, "player_reply")
+        _apply(ticket, action)
         _attach(ticket, _message(ticket, _player(ticket), body, now), files, stored)
-        _event(ticket, "player_replied", PLAYER, now)
+        _event(ticket, "player_replied" if body else "evidence_added", PLAYER, now)
 
 
 def rate(ticket: Ticket, score: int, comment: str = "", now=None) -> None:
-    """Rate the service once, after resolution."""
+    """Rate the service once (1-5), after resolution; raises TransitionError otherwise."""
+    if not 1 <= score <= 5:
+        raise ValueError("a rating is 1 to 5")
     now = _now(now)
     _apply(ticket, "rate")
     if ticket.rating is not None:

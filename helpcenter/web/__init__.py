@@ -2,7 +2,19 @@
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from babel.units import format_unit
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime, get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -11,6 +23,7 @@ from werkzeug.routing import BaseConverter
 from helpcenter.articles import queries
 from helpcenter.i18n import LANG_COOKIE, LANGUAGE_NAMES, best_language
 from helpcenter.support import channels
+from helpcenter.tickets import labels
 
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
@@ -30,6 +43,22 @@ SECURITY_HEADERS = {
 }
 
 
+def language_blueprint(name: str, import_name: str, **options) -> Blueprint:
+    """A blueprint under /<lang>/: the language goes to `g.lang` and into its URLs by default."""
+    blueprint = Blueprint(name, import_name, url_prefix="/<lang:lang>", **options)
+
+    @blueprint.url_value_preprocessor
+    def _pull_lang(endpoint, values):
+        g.lang = values.pop("lang")
+
+    @blueprint.url_defaults
+    def _add_lang(endpoint, values):
+        if "lang" not in values and g.get("lang"):
+            values["lang"] = g.lang
+
+    return blueprint
+
+
 class SlugConverter(BaseConverter):
     """Lowercase a-z, 0-9 and hyphens, at most 80 characters: anything else is a 404."""
 
@@ -45,6 +74,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["lang"] = LangConverter
     app.url_map.converters["slug"] = SlugConverter
     app.context_processor(_template_globals)
+    app.add_template_filter(_when, "when")
+    app.add_template_filter(_filesize, "filesize")
     app.after_request(_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -52,13 +83,29 @@ def init_app(app: Flask) -> None:
 
 def _template_globals() -> dict:
     return {
-        "lang": g.get("lang") or best_language(),
+        # Emails are rendered by commands too, outside any request.
+        "lang": g.get("lang")
+        or (best_language() if has_request_context() else current_app.config["DEFAULT_LANGUAGE"]),
         "languages": current_app.config["LANGUAGES"],
         "language_names": LANGUAGE_NAMES,
         "support_channels": channels(),
+        "ticket_labels": labels,
         "now": datetime.now(UTC),
         "has_endpoint": lambda name: name in current_app.view_functions,
     }
+
+
+def _when(value: datetime) -> str:
+    """A moment as players read it, in Baku time: "1 December 2026, 18:20"."""
+    return format_datetime(value, "d MMMM y, HH:mm")
+
+
+def _filesize(size: int) -> str:
+    """A file size in the visitor's language: "1,2 MB", "340 КБ"."""
+    locale = get_locale()
+    if size >= 1024 * 1024:
+        return format_unit(round(size / 1024 / 1024, 1), "digital-megabyte", "short", locale=locale)
+    return format_unit(max(1, round(size / 1024)), "digital-kilobyte", "short", locale=locale)
 
 
 def _headers(response):

@@ -258,3 +258,14 @@ def test_sla_and_outbox_commands_report_what_they_did(ctx, runner):
     assert result.exit_code == 0 and "Sent: 1" in result.output
     result = runner.invoke(args=["sla", "run"])
     assert result.exit_code == 0 and "Escalated to supervisor: 1" in result.output
+
+
+def test_emails_are_queued_outside_any_request_too(app):
+    """Commands (`sla run`, the staff console's jobs) change tickets with no request around."""
+    with app.app_context():
+        ticket = services.file_ticket(new_ticket(language="ru"), now=NOON).ticket
+        services.resolve(ticket, STAFF, "Деньги вернулись на карту.", now=NOON)
+        bodies = db.session.scalars(select(OutboxEmail.body).order_by(OutboxEmail.id)).all()
+        ref = ticket.reference
+    assert len(bodies) == 2
+    assert "/ru/status/" in bodies[0] and ref in bodies[1]

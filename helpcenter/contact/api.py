@@ -1,0 +1,116 @@
+"""The tickets API for chatbots, messenger bots and other integrations: a fixed contract.
+
+`POST /api/v1/tickets` files a request with the contact form's rules (an API key in
+`Authorization: Bearer`); `GET /api/v1/tickets/<reference>` reads one with the secret of its
+private status link in `X-Ticket-Token`. Validation messages are in the request's language
+when it names one, else English.
+"""
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import force_locale
+from werkzeug.datastructures import MultiDict
+
+from helpcenter import ratelimit
+from helpcenter.contact import queries
+from helpcenter.contact.forms import TicketFields
+from helpcenter.extensions import csrf
+from helpcenter.i18n import _
+from helpcenter.tickets import reference, services
+from helpcenter.tickets.links import status_url
+
+bp = Blueprint("tickets_api", __name__, url_prefix="/api/v1")
+
+FIELDS = (
+    "topic",
+    "subject",
+    "description",
+    "email",
+    "language",
+    "channel",
+    "contact",
+    "transaction_id",
+    "player_id",
+    "name",
+)
+
+
+def _error(status: int, message: str, **headers):
+    response = jsonify(error=message)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def _api_key():
+    scheme, _space, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return services.authenticate(key.strip())
+
+
+def _problems(body: dict, languages) -> dict[str, list[str]]:
+    """What the form cannot say: unknown fields, values that are not text, the language."""
+    problems = {}
+    for name, value in body.items():
+        if name not in FIELDS:
+            problems[str(name)[:60]] = [_("Unknown field.")]
+        elif value is not None and not isinstance(value, str):
+            problems[name] = [_("Must be a string or null.")]
+    if body.get("language") not in languages:
+        problems["language"] = [_("Must be one of: %(choices)s.", choices=", ".join(languages))]
+    return problems
+
+
+@bp.post("/tickets")
+@csrf.exempt
+def create_ticket():
+    key = _api_key()
+    if key is None:
+        return _error(401, "a valid API key is required", **{"WWW-Authenticate": "Bearer"})
+    if not ratelimit.allow("API_RATE_LIMIT", key.name):
+        return _error(429, "too many requests for this key", **{"Retry-After": "60"})
+    body = request.get_json(silent=True)
+    languages = tuple(current_app.config["LANGUAGES"])
+    language = body.get("language") if isinstance(body, dict) else None
+    with force_locale(language if language in languages else "en"):
+        if not isinstance(body, dict):
+            return jsonify(errors={"body": [_("The body must be a JSON object.")]}), 422
+        form = TicketFields(
+            formdata=MultiDict({k: v for k, v in body.items() if isinstance(v, str)}),
+            meta={"csrf": False},
+        )
+        form.validate()
+        errors = {name: [str(e) for e in found] for name, found in form.errors.items()}
+        errors.update(_problems(body, languages))
+        if errors:
+            return jsonify(errors=errors), 422
+    filed = services.file_ticket(form.new_ticket(language=language, source=f"api:{key.name}"[:80]))
+    return jsonify(
+        reference=filed.ticket.reference, status_url=status_url(filed.ticket, filed.token)
+    ), 201
+
+
+@bp.get("/tickets/<ref>")
+def read_ticket(ref: str):
+    if not ratelimit.allow("API_READ_RATE_LIMIT", ratelimit.client_address()):
+        return _error(429, "too many requests", **{"Retry-After": "60"})
+    ticket = services.find_by_token(request.headers.get("X-Ticket-Token", ""))
+    if ticket is None or ticket.reference != reference.normalize(ref):
+        return _error(404, "no ticket with this reference and token")
+    with force_locale(ticket.language):
+        events = [
+            {"at": e.at.isoformat(), "type": e.type, "text": e.text}
+            for e in queries.public_events(ticket)
+        ]
+    return jsonify(
+        reference=ticket.reference,
+        state=ticket.state,
+        tier=ticket.tier,
+        topic=ticket.topic,
+        channel=ticket.channel,
+        language=ticket.language,
+        created_at=ticket.created_at.isoformat(),
+        first_response_due_at=ticket.first_response_due_at.isoformat(),
+        resolution_due_at=ticket.resolution_due_at.isoformat(),
+        events=events,
+    )

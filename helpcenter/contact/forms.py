@@ -1,0 +1,418 @@
+"""Forms of the contact and status pages, and the shape of a new ticket shared with the API.
+
+`TicketFields` holds the rules a request must meet wherever it comes from (the contact form,
+the API): required fields, lengths, formats, the transaction ID a topic needs and the contact
+detail a channel needs. `ContactForm` adds what only the web form has: urgency, attachments,
+consent, the honeypot, and picking the recommended channel when the player chose none.
+"""
+
+import re
+import unicodedata
+from datetime import datetime
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from helpcenter import support
+from helpcenter.contact.recommend import URGENCIES, Recommendation, recommend
+from helpcenter.db import utcnow
+from helpcenter.tickets import labels, services, uploads
+
+DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 5000
+REPLY_MAX = 5000
+COMMENT_MAX = 2000
+_TELEGRAM = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{3,31})")
+# Bidirectional embedding, override and isolate controls: they make text read other than it is.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+UPLOAD_ERRORS = {
+    "empty": _l("%(name)s is empty."),
+    "too_large": _l("%(name)s is larger than 10 MB."),
+    "type": _l("%(name)s is not a JPEG, PNG or PDF file."),
+    "damaged": _l("%(name)s is damaged or incomplete. Save it again and attach the new copy."),
+    "too_many_pixels": _l("%(name)s has more than 40 megapixels. Send a smaller image."),
+}
+
+
+def _clean(value):
+    """NFC, without surrounding white space: what the player meant to type."""
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFC", value).strip()
+
+
+class PlainText:
+    """Refuses control characters (a line break too, unless `multiline`) and bidi overrides."""
+
+    def __init__(self, multiline: bool = False):
+        self.multiline = multiline
+
+    def __call__(self, form, field):
+        allowed = "\n\r\t" if self.multiline else ""
+        for char in field.data or "":
+            if char in _BIDI or (unicodedata.category(char) == "Cc" and char not in allowed):
+                raise ValidationError(
+                    _l("Remove the invisible control characters from this field.")
+                )
+
+
+def _length(maximum: int, minimum: int = -1) -> Length:
+    if minimum > 0:
+        message = _l("Write %(min)d to %(max)d characters (now %(length)d).")
+    else:
+        message = _l("Write at most %(max)d characters (now %(length)d).")
+    return Length(min=minimum, max=maximum, message=message)
+
+
+def topic_choices() -> list[SelectChoice]:
+    return [SelectChoice(topic.id, labels.TOPICS[topic.id]) for topic in support.current().topics]
+
+
+def channel_choices() -> list[SelectChoice]:
+    return [SelectChoice(c.id, labels.CHANNELS[c.id]) for c in support.channels()]
+
+
+def normalize_phone(text: str) -> str | None:
+    """The number in E.164 form (+994501234567); Azerbaijani numbers may omit +994."""
+    try:
+        number = phonenumbers.parse(text, "AZ")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class TicketFields(FlaskForm):
+    """A new request: the fields and rules of the contact form and the API alike."""
+
+    topic = SelectField(
+        _l("What is it about?"),
+        choices=topic_choices,
+        validate_choice=False,
+        validators=[InputRequired(_l("Choose what your request is about."))],
+    )
+    subject = StringField(
+        _l("Subject"),
+        filters=[_clean],
+        validators=[InputRequired(_l("Give your request a subject.")), _length(150), PlainText()],
+    )
+    description = TextAreaField(
+        _l("Describe the problem"),
+        filters=[_clean],
+        validators=[
+            InputRequired(_l("Describe the problem.")),
+            _length(DESCRIPTION_MAX, DESCRIPTION_MIN),
+            PlainText(multiline=True),
+        ],
+    )
+    email = EmailField(
+        _l("Your email"),
+        filters=[_clean],
+        validators=[
+            InputRequired(_l("Enter your email address so we can answer you.")),
+            _length(254),
+            Email(_l("Enter an email address like name@example.com.")),
+        ],
+    )
+    name = StringField(
+        _l("Your name"), filters=[_clean], validators=[Optional(), _length(100), PlainText()]
+    )
+    player_id = StringField(
+        _l("Player account ID"),
+        filters=[_clean],
+        validators=[
+            Optional(),
+            _length(40),
+            Regexp(
+                r"^[A-Za-z0-9_-]+$", message=_l("Use only Latin letters (A–Z), digits, - and _.")
+            ),
+        ],
+    )
+    transaction_id = StringField(
+        _l("Transaction ID"),
+        filters=[_clean],
+        validators=[
+            Optional(),
+            _length(64),
+            Regexp(
+                r"^[A-Za-z0-9._:/#-]+$",
+                message=_l("Copy the transaction ID exactly as your payment history shows it."),
+            ),
+        ],
+    )
+    channel = RadioField(
+        _l("How should we answer you?"),
+        choices=channel_choices,
+        validate_choice=False,
+        # DataRequired, not InputRequired: the form may pick the channel for the player.
+        validators=[DataRequired(_l("Choose how we should answer you."))],
+    )
+    contact = StringField(
+        _l("Contact detail"), filters=[_clean], validators=[_length(120), PlainText()]
+    )
+
+    def validate_topic(self, field):
+        if self.topic_config() is None:
+            raise ValidationError(_l("Choose one of the topics in the list."))
+
+    def validate_channel(self, field):
+        if self.channel_config() is None:
+            raise ValidationError(_l("Choose one of the channels in the list."))
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields' own rules, then what the topic and the channel ask for."""
+        valid = super().validate(extra_validators)
+        for field, check in (
+            (self.transaction_id, self._transaction),
+            (self.contact, self._contact),
+        ):
+            if field.errors:
+                continue
+            try:
+                check(field)
+            except ValidationError as problem:
+                field.errors.append(str(problem))
+                valid = False
+        return valid
+
+    def _transaction(self, field) -> None:
+        topic = self.topic_config()
+        if topic is not None and topic.needs_transaction and not field.data:
+            raise ValidationError(
+                _l("Enter the transaction ID: we need it to find the payment or the game.")
+            )
+
+    def _contact(self, field) -> None:
+        """The detail the channel needs, in a standard form: E.164 numbers, @usernames."""
+        channel = self.channel_config()
+        need = channel.contact if channel is not None else "none"
+        if need == "phone":
+            if not field.data:
+                raise ValidationError(_l("Enter the phone number we should contact you on."))
+            number = normalize_phone(field.data)
+            if number is None:
+                raise ValidationError(
+                    _l("Enter a phone number with its country code, like +994 50 123 45 67.")
+                )
+            field.data = number
+        elif need == "telegram":
+            if not field.data:
+                raise ValidationError(_l("Enter your Telegram username."))
+            match = _TELEGRAM.fullmatch(field.data)
+            if match is None:
+                raise ValidationError(
+                    _l("Enter your Telegram username, like @name (5 to 32 letters and digits).")
+                )
+            field.data = "@" + match.group(1)
+        else:
+            # Email and chat need nothing more: we answer at the email address given.
+            field.data = ""
+
+    def topic_config(self) -> support.Topic | None:
+        try:
+            return support.current().topic(self.topic.data or "")
+        except KeyError:
+            return None
+
+    def channel_config(self) -> support.Channel | None:
+        try:
+            return support.current().channel(self.channel.data or "")
+        except KeyError:
+            return None
+
+    def new_ticket(self, *, language: str, urgency: str = "normal", source: str = "web"):
+        return services.NewTicket(
+            topic=self.topic.data,
+            subject=self.subject.data,
+            description=self.description.data,
+            email=self.email.data,
+            language=language,
+            channel=self.channel.data,
+            contact=self.contact.data or "",
+            urgency=urgency,
+            name=self.name.data or "",
+            player_id=self.player_id.data or "",
+            transaction_id=self.transaction_id.data or "",
+            source=source,
+        )
+
+
+class _Evidence:
+    """For forms with an `attachments` field: the checked files end up in `files`."""
+
+    files: list[services.File]
+
+    def _check_files(self) -> bool:
+        self.files = []
+        try:
+            self.files = _read_files(self.attachments)
+        except ValidationError as problem:
+            if not self.attachments.errors:
+                self.attachments.errors.append(str(problem))
+            return False
+        return True
+
+
+def _read_files(field) -> list[services.File]:
+    """Check every attached file by its content; raise one message per refused file."""
+    storages = field.data or []
+    if len(storages) > uploads.MAX_FILES:
+        raise ValidationError(_l("Attach at most 5 files."))
+    accepted, problems = [], []
+    for storage in storages:
+        data = storage.stream.read(uploads.MAX_BYTES + 1)
+        name = uploads.display_name(storage.filename or "")
+        try:
+            accepted.append(services.File(uploads.check(data, storage.filename or ""), data))
+        except uploads.UploadRefused as refused:
+            problems.append(str(UPLOAD_ERRORS[refused.reason]) % {"name": name})
+    if problems:
+        field.errors[:] = problems
+        raise ValidationError(_l("Attach the files again: only JPEG, PNG and PDF up to 10 MB."))
+    return accepted
+
+
+class ContactForm(_Evidence, TicketFields):
+    """The contact page: a request with urgency, evidence and consent."""
+
+    urgency = RadioField(
+        _l("How urgent is it?"),
+        choices=[SelectChoice(code, labels.URGENCIES[code]) for code in URGENCIES],
+        default="normal",
+        validate_choice=False,
+        validators=[
+            InputRequired(_l("Choose how urgent it is.")),
+            AnyOf(URGENCIES, message=_l("Choose how urgent it is.")),
+        ],
+    )
+    attachments = MultipleFileField(_l("Screenshots or documents"))
+    consent = BooleanField(
+        _l("I agree that my request and the files I attach are processed to answer it."),
+        validators=[InputRequired(_l("We need your consent to process the request."))],
+    )
+    # A field people never see: bots that fill in every field give themselves away.
+    website = StringField(_l("Leave this field empty"))
+    # Set when the player picked a channel themselves: a new topic then keeps their choice.
+    channel_chosen = HiddenField()
+
+    def recommendation(self, now: datetime | None = None) -> Recommendation | None:
+        """The channel we suggest for the chosen topic and urgency, open now."""
+        topic = self.topic_config()
+        if topic is None:
+            return None
+        urgency = self.urgency.data if self.urgency.data in URGENCIES else "normal"
+        return recommend(topic.id, urgency, now or utcnow(), support.current())
+
+    def pick_channel(self, now: datetime | None = None) -> None:
+        """Preselect the recommended channel unless the player chose one."""
+        chosen = self.channel_chosen.data == "1" and self.channel_config() is not None
+        suggested = self.recommendation(now)
+        if suggested is not None and not chosen:
+            self.channel.data = suggested.channel.id
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.website.data)
+
+    def validate(self, extra_validators=None) -> bool:
+        if not self.channel.data:
+            self.pick_channel()
+        valid = super().validate(extra_validators)
+        return self._check_files() and valid
+
+
+class LookupForm(FlaskForm):
+    """Find a request by its reference number and the email it was filed with."""
+
+    reference = StringField(
+        _l("Reference number"),
+        filters=[_clean],
+        validators=[
+            InputRequired(_l("Enter the reference number, like HC-7K4MQ9TX-3.")),
+            Length(max=64),
+        ],
+    )
+    email = EmailField(
+        _l("The email you used"),
+        filters=[_clean],
+        validators=[InputRequired(_l("Enter the email address you used.")), Length(max=254)],
+    )
+
+
+class ReplyForm(_Evidence, FlaskForm):
+    """The player's answer on the status page, with more evidence if needed."""
+
+    body = TextAreaField(
+        _l("Your message"),
+        filters=[_clean],
+        validators=[Optional(), _length(REPLY_MAX), PlainText(multiline=True)],
+    )
+    attachments = MultipleFileField(_l("Add screenshots or documents"))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self._check_files():
+            return False
+        if valid and not self.body.data and not self.files:
+            self.body.errors.append(_l("Write a message or attach a file."))
+            return False
+        return valid
+
+
+class RatingForm(FlaskForm):
+    score = RadioField(
+        _l("How would you rate our service?"),
+        choices=[SelectChoice(str(n)) for n in range(1, 6)],
+        validate_choice=False,
+        validators=[
+            InputRequired(_l("Choose a rating from 1 to 5.")),
+            AnyOf([str(n) for n in range(1, 6)], message=_l("Choose a rating from 1 to 5.")),
+        ],
+    )
+    comment = TextAreaField(
+        _l("Anything you would like to tell us?"),
+        filters=[_clean],
+        validators=[Optional(), _length(COMMENT_MAX), PlainText(multiline=True)],
+    )
+
+
+class ReopenForm(FlaskForm):
+    body = TextAreaField(
+        _l("What is still not solved?"),
+        filters=[_clean],
+        validators=[
+            InputRequired(_l("Tell us what is still not solved.")),
+            _length(REPLY_MAX),
+            PlainText(multiline=True),
+        ],
+    )
+
+
+class SolvedForm(FlaskForm):
+    """ "This solved my problem" under an article suggested on the contact page."""
+
+    article = StringField(validators=[InputRequired(), Length(max=80)])
+    topic = StringField(validators=[Optional(), Length(max=40)])

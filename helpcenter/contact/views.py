@@ -1,0 +1,323 @@
+"""Player pages: the contact form and its confirmation, the status page and the player's actions.
+
+Access to a ticket's status page takes proof: the private link's secret token, or a session
+that looked the ticket up with its reference number and email (or filed it). Forms that carry
+a player's long text validate their own CSRF token, so a failed check shows the form again
+with the text kept instead of an error page.
+"""
+
+import logging
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_htmx import make_response
+
+from helpcenter import ratelimit
+from helpcenter.articles.services import ArticleNotFound
+from helpcenter.contact import queries, services
+from helpcenter.contact.forms import (
+    ContactForm,
+    LookupForm,
+    RatingForm,
+    ReopenForm,
+    ReplyForm,
+    SolvedForm,
+)
+from helpcenter.extensions import csrf, htmx
+from helpcenter.i18n import _
+from helpcenter.support import current as support_config
+from helpcenter.tickets import reference, states
+from helpcenter.tickets import services as tickets
+from helpcenter.web import language_blueprint
+
+log = logging.getLogger(__name__)
+bp = language_blueprint("contact", __name__, template_folder="templates")
+
+# References this browser session may open without the token: it filed them or looked them up.
+GRANTS = "tickets"
+MAX_GRANTS = 20
+
+
+@bp.after_request
+def _private(response):
+    response.headers["Cache-Control"] = "no-store"
+    if request.endpoint and request.endpoint.startswith("contact.status"):
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# Pages shown in answer to a POST of these switch language to the page the form is on.
+_PAGE_OF_ACTION = {
+    "contact.solved": "contact.form",
+    "contact.status_reply": "contact.status_page",
+    "contact.status_rate": "contact.status_page",
+    "contact.status_reopen": "contact.status_page",
+}
+
+
+@bp.context_processor
+def _language_switch() -> dict:
+    """The language switcher leads to this same page in the other languages."""
+    endpoint = _PAGE_OF_ACTION.get(request.endpoint or "", request.endpoint)
+    values = {**request.args.to_dict(), **(request.view_args or {})}
+    return {
+        "switch_urls": {
+            code: url_for(endpoint, **{**values, "lang": code})
+            for code in current_app.config["LANGUAGES"]
+        }
+    }
+
+
+def _fragment(template: str, **context):
+    response = make_response(render_template(template, **context))
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def _grant(ref: str) -> None:
+    granted = [r for r in session.get(GRANTS, []) if r != ref]
+    session[GRANTS] = [*granted, ref][-MAX_GRANTS:]
+
+
+# --- the contact form ----------------------------------------------------------------------------
+
+
+def _form_page(form: ContactForm, *, problem: str = "", status: int = 200):
+    topic = form.topic.data or ""
+    return (
+        render_template(
+            "contact/form.html",
+            form=form,
+            problem=problem,
+            recommendation=form.recommendation(),
+            suggestions=queries.suggestions(text=form.subject.data or "", lang=g.lang, topic=topic),
+            solved=request.args.get("solved") == "1",
+        ),
+        status,
+    )
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+@csrf.exempt  # ContactForm checks its own token and keeps the player's text when it fails
+def form():
+    if request.method == "GET":
+        form = ContactForm(topic=request.args.get("topic", "")[:40])
+        form.pick_channel()
+        return _form_page(form)
+    form = ContactForm()
+    if not ratelimit.allow("CONTACT_RATE_LIMIT", ratelimit.client_address()):
+        return _form_page(form, problem="too_many", status=429)
+    if not form.validate():
+        return _form_page(form, status=422)
+    if form.is_spam:
+        log.warning("contact form with the honeypot filled refused from %s", request.remote_addr)
+        return _form_page(form, problem="not_sent", status=422)
+    if not ratelimit.allow("CONTACT_EMAIL_RATE_LIMIT", form.email.data.casefold()):
+        return _form_page(form, problem="too_many", status=429)
+    filed = tickets.file_ticket(
+        form.new_ticket(language=g.lang, urgency=form.urgency.data), form.files
+    )
+    _grant(filed.ticket.reference)
+    session["filed"] = {"reference": filed.ticket.reference, "token": filed.token}
+    return redirect(url_for(".sent"), 303)
+
+
+@bp.get("/contact/fields")
+def fields():
+    """The channel part of the form for the topic, urgency and channel chosen so far (htmx)."""
+    if not htmx:
+        return redirect(url_for(".form", topic=request.args.get("topic", "")[:40]))
+    form = ContactForm(formdata=request.args, meta={"csrf": False})
+    if request.headers.get("HX-Trigger-Name") == "channel":
+        form.channel_chosen.data = "1"
+    form.pick_channel()
+    return _fragment("contact/_channel.html", form=form, recommendation=form.recommendation())
+
+
+@bp.get("/contact/suggest")
+def suggest():
+    """Articles that may answer the request, for the subject typed so far (htmx)."""
+    text = request.args.get("subject", "")[:200]
+    if not htmx:
+        return redirect(url_for("search.results", lang=g.lang, q=text))
+    found = queries.suggestions(text=text, lang=g.lang, topic=request.args.get("topic", ""))
+    return _fragment(
+        "contact/_suggestions.html", suggestions=found, topic=request.args.get("topic", "")
+    )
+
+
+@bp.post("/contact/solved")
+@ratelimit.rate_limit("DEFLECTION_RATE_LIMIT")
+def solved():
+    """ "This solved my problem": counted as a request that did not need to be filed."""
+    form = SolvedForm()
+    if not form.validate():
+        abort(400)
+    try:
+        services.record_deflection(slug=form.article.data, lang=g.lang, topic=form.topic.data)
+    except ArticleNotFound:
+        abort(404)
+    if htmx:
+        return _fragment("contact/_solved.html")
+    return redirect(url_for(".form", solved="1", _anchor="hc-solved"), 303)
+
+
+@bp.get("/contact/sent")
+def sent():
+    """The confirmation: the reference, the private link, what happens next and by when."""
+    filed = session.get("filed") or {}
+    ticket = tickets.find_by_reference(filed.get("reference", ""))
+    if ticket is None:
+        return redirect(url_for(".status"))
+    return render_template(
+        "contact/sent.html",
+        ticket=ticket,
+        private_url=url_for(".status_page", access=filed.get("token", ""), _external=True),
+        channel=support_config().channel(ticket.channel),
+    )
+
+
+# --- the status page -----------------------------------------------------------------------------
+
+
+def _lookup_page(form: LookupForm, *, problem: str = "", status: int = 200):
+    return render_template("contact/lookup.html", form=form, problem=problem), status
+
+
+@bp.route("/status", methods=["GET", "POST"])
+def status():
+    form = LookupForm()
+    if request.method == "GET":
+        return _lookup_page(form)
+    if not ratelimit.allow("STATUS_LOOKUP_RATE_LIMIT", ratelimit.client_address()):
+        return _lookup_page(form, problem="too_many", status=429)
+    if not form.validate():
+        return _lookup_page(form, status=422)
+    canonical = reference.normalize(form.reference.data)
+    if canonical is None:
+        form.reference.errors.append(
+            _(
+                "This reference number is not valid. Check it for typos: it looks like "
+                "%(example)s.",
+                example="HC-7K4MQ9TX-3",
+            )
+        )
+        return _lookup_page(form, status=422)
+    if not ratelimit.allow("STATUS_REFERENCE_RATE_LIMIT", canonical):
+        return _lookup_page(form, problem="too_many", status=429)
+    ticket = tickets.find_for_player(canonical, form.email.data)
+    if ticket is None:
+        return _lookup_page(form, problem="not_found", status=404)
+    _grant(ticket.reference)
+    return redirect(url_for(".status_page", access=ticket.reference), 303)
+
+
+def _ticket(access: str):
+    """The ticket that `access` (a token, or a reference this session may open) opens, or None."""
+    canonical = reference.normalize(access)
+    if canonical is None:
+        return tickets.find_by_token(access)
+    if canonical in session.get(GRANTS, []):
+        return tickets.find_by_reference(canonical)
+    return None
+
+
+def _ticket_or_lookup(access: str):
+    ticket = _ticket(access)
+    if ticket is None:
+        page = _lookup_page(LookupForm(formdata=None), problem="bad_link", status=404)
+        abort(current_app.make_response(page))
+    return ticket
+
+
+def _blank_forms() -> dict:
+    """The status page's forms, empty; prefixes keep their field ids apart on one page."""
+    return {
+        "reply_form": ReplyForm(formdata=None, prefix="reply"),
+        "rating_form": RatingForm(formdata=None, prefix="rating"),
+        "reopen_form": ReopenForm(formdata=None, prefix="reopen"),
+    }
+
+
+def _status_page(ticket, access: str, *, status: int = 200, **forms):
+    page = queries.status_page(ticket)
+    return (
+        render_template(
+            "contact/status.html",
+            page=page,
+            access=access,
+            **(_blank_forms() | {f"{name}_form": form for name, form in forms.items()}),
+            poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
+        ),
+        status,
+    )
+
+
+@bp.get("/status/<access>")
+def status_page(access: str):
+    return _status_page(_ticket_or_lookup(access), access)
+
+
+@bp.get("/status/<access>/live")
+def status_live(access: str):
+    """The parts of the status page that change, for htmx polling; the forms when they change."""
+    ticket = _ticket_or_lookup(access)
+    if not htmx:
+        return redirect(url_for(".status_page", access=access))
+    page = queries.status_page(ticket)
+    return _fragment(
+        "contact/_live.html",
+        page=page,
+        access=access,
+        poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
+        redraw_forms=request.args.get("forms") != page.forms,
+        **_blank_forms(),
+    )
+
+
+def _act(access: str, name: str, form, action) -> object:
+    """Run one of the player's actions on the status page, or show the page with the problem."""
+    ticket = _ticket_or_lookup(access)
+    if not ratelimit.allow("STATUS_ACTION_RATE_LIMIT", ratelimit.client_address()):
+        flash(_("Too many attempts. Please wait a few minutes and try again."), "error")
+        return _status_page(ticket, access, status=429, **{name: form})
+    if not form.validate():
+        return _status_page(ticket, access, status=422, **{name: form})
+    try:
+        message = action(ticket, form)
+    except states.TransitionError:
+        flash(
+            _("This is no longer possible: the request has changed. See its status below."), "error"
+        )
+        return _status_page(ticket, access, status=409)
+    flash(message, "success")
+    return redirect(url_for(".status_page", access=access), 303)
+
+
+@bp.post("/status/<access>/reply")
+@csrf.exempt  # ReplyForm checks its own token and keeps the text when it fails
+def status_reply(access: str):
+    def reply(ticket, form):
+        tickets.player_reply(ticket, form.body.data or "", form.files)
+        return _("Thank you. Your message has been added to the request.")
+
+    return _act(access, "reply", ReplyForm(prefix="reply"), reply)
+
+
+@bp.post("/status/<access>/rate")
+@csrf.exempt  # RatingForm checks its own token and keeps the comment when it fails
+def status_rate(access: str):
+    def rate(ticket, form):
+        tickets.rate(ticket, int(form.score.data), form.comment.data or "")
+        return _("Thank you for rating our service.")
+
+    return _act(access, "rating", RatingForm(prefix="rating"), rate)
+
+
+@bp.post("/status/<access>/reopen")
+@csrf.exempt  # ReopenForm checks its own token and keeps the text when it fails
+def status_reopen(access: str):
+    def reopen(ticket, form):
+        tickets.reopen(ticket, form.body.data)
+        return _("The request is open again. We will answer you as soon as we can.")
+
+    return _act(access, "reopen", ReopenForm(prefix="reopen"), reopen)

@@ -1,0 +1,90 @@
+"""The words players and staff read for the ticket domain's codes: topics, channels, states, events.
+
+All lazy strings, so one table serves the pages (in the visitor's language), the emails and
+the API (each in the ticket's language, under `force_locale`).
+"""
+
+from flask_babel import gettext, lazy_pgettext
+from flask_babel import lazy_gettext as _l
+
+from helpcenter.tickets import states
+
+TOPICS = {
+    "payments": _l("Payments: a deposit or a withdrawal"),
+    "account": _l("Account and login"),
+    "verification": _l("Verification of identity (KYC)"),
+    "bonuses": _l("Bonuses and promotions"),
+    "technical": _l("A technical problem with a game or the site"),
+    "responsible-gaming": _l("Responsible gaming: limits, a break, self-exclusion"),
+    "complaint": _l("A complaint or a dispute"),
+}
+
+CHANNELS = {
+    "chat": _l("Live chat"),
+    "email": _l("Email"),
+    "phone": lazy_pgettext("support channel", "Phone"),
+    "telegram": "Telegram",
+    "whatsapp": "WhatsApp",
+}
+
+URGENCIES = {
+    "urgent": _l("Urgent: I cannot play or my money is stuck right now"),
+    "normal": _l("Normal"),
+    "low": _l("Not urgent, it can wait"),
+}
+
+# Where the request stands, for the player: the state, or the tier while it is being worked on.
+STAGES = {
+    "received": _l("Received"),
+    states.OPERATOR: _l("With an operator"),
+    states.SUPERVISOR: _l("With a supervisor"),
+    states.INVESTIGATION: _l("With the investigation team"),
+    states.RESOLVED: _l("Resolved"),
+    states.CLOSED: _l("Closed"),
+}
+
+STATES = {
+    states.RECEIVED: _l("Received"),
+    states.IN_PROGRESS: _l("In progress"),
+    states.WAITING: _l("Waiting for your reply"),
+    states.RESOLVED: _l("Resolved"),
+    states.CLOSED: _l("Closed"),
+}
+
+# Why `sla run` moved a ticket (the event's text is one of these codes).
+ESCALATION_REASONS = {
+    "no_first_response": _l("no first response within the target time"),
+    "not_resolved_at_supervisor": _l("not resolved at supervisor level within the target time"),
+}
+
+_EVENTS = {
+    "received": _l("Request received"),
+    "replied": _l("The support team replied"),
+    "waiting_for_player": _l("The support team is waiting for your reply"),
+    "player_replied": _l("You replied"),
+    "evidence_added": _l("You added files"),
+    "resolved": _l("Resolved"),
+    "reopened": _l("You reopened the request"),
+    "closed": _l("Closed"),
+}
+_ESCALATED = {
+    states.SUPERVISOR: _l("Passed to a supervisor"),
+    states.INVESTIGATION: _l("Passed to the investigation team"),
+}
+_ESCALATED_AUTOMATICALLY = {
+    states.SUPERVISOR: _l("Escalated automatically to a supervisor: %(reason)s"),
+    states.INVESTIGATION: _l("Escalated automatically to the investigation team: %(reason)s"),
+}
+
+
+def event_text(type_: str, tier: str, text: str) -> str:
+    """What the player reads for a public event; `tier` is the tier after the event."""
+    if type_ == "escalated_automatically":
+        reason = ESCALATION_REASONS.get(text, text)
+        return str(_ESCALATED_AUTOMATICALLY[tier]) % {"reason": reason}
+    if type_ == "escalated":
+        # The staff member's reason, as written: the player should know why.
+        return f"{_ESCALATED[tier]}: {text}" if text else str(_ESCALATED[tier])
+    if type_ == "rated":
+        return gettext("You rated the service %(score)s of 5", score=text)
+    return str(_EVENTS.get(type_, type_))
