@@ -54,6 +54,7 @@ test: install translations lint
 bench: install translations
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/tickets.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(COMPILED)

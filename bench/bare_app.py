@@ -1,7 +1,8 @@
-"""A bare Flask app that serves one static HTML page: the baseline of `bench/pages.py`.
+"""A bare Flask app that serves one static HTML page: the baseline of the page benchmarks.
 
 It answers every GET with the bytes of the file named by BENCH_BARE_PAGE_FILE (a copy of a
-real article page), so it measures what gunicorn and Flask cost without any of the app's work.
+real page: the article page for bench/pages.py, the status page for bench/tickets.py), so it
+measures what gunicorn and Flask cost without any of the app's work.
 
     BENCH_BARE_PAGE_FILE=page.html gunicorn 'bench.bare_app:create_app()'
 """

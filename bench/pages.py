@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,18 +59,34 @@ class BenchError(Exception):
 # --- load generator (runs in its own process) ---------------------------------------------------
 
 
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    """GET path from 127.0.0.1:port on a new connection; return status and body."""
+@dataclass(frozen=True)
+class Call:
+    """One request the load sends again and again: a plain GET of `path` unless told otherwise."""
+
+    path: str
+    method: str = "GET"
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    expect: int = 200  # the one status that counts as success
+
+
+def _send(port: int, call: Call) -> tuple[int, bytes]:
+    """Send `call` to 127.0.0.1:port on a new connection; return status and body."""
     conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
     try:
-        conn.request("GET", path)
+        conn.request(call.method, call.path, body=call.body, headers=call.headers)
         response = conn.getresponse()
         return response.status, response.read()
     finally:
         conn.close()
 
 
-def _drive(port: int, path: str, total: int, seconds: float, concurrency: int) -> dict:
+def _get(port: int, path: str) -> tuple[int, bytes]:
+    """GET path from 127.0.0.1:port on a new connection; return status and body."""
+    return _send(port, Call(path))
+
+
+def _drive(port: int, call: Call, total: int, seconds: float, concurrency: int) -> dict:
     """Send up to `total` requests, none started after `seconds`, from `concurrency` threads."""
     lock = threading.Lock()
     latencies: list[float] = []
@@ -85,8 +101,8 @@ def _drive(port: int, path: str, total: int, seconds: float, concurrency: int) -
                 state["issued"] += 1
             started = time.perf_counter()
             try:
-                status, _ = _get(port, path)
-                problem = "" if status == 200 else f"HTTP {status}"
+                status, _ = _send(port, call)
+                problem = "" if status == call.expect else f"HTTP {status}"
             except (OSError, http.client.HTTPException) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             elapsed_ms = (time.perf_counter() - started) * 1000
@@ -111,11 +127,12 @@ def _drive(port: int, path: str, total: int, seconds: float, concurrency: int) -
 
 
 def run_load(
-    port: int, path: str, *, requests: int, seconds: float, concurrency: int, warmup: int
+    port: int, call: Call, *, requests: int, seconds: float, concurrency: int, warmup: int
 ) -> dict:
     """Warm up, then measure one page. Returns builtins only, to pickle back to the parent."""
-    warm = _drive(port, path, warmup, seconds, concurrency)
-    measured = _drive(port, path, requests, seconds, concurrency)
+    warm = _drive(port, call, warmup, seconds, concurrency)
+    measured = _drive(port, call, requests, seconds, concurrency)
+    measured["warmup_requests"] = len(warm["latencies_ms"])
     measured["warmup_errors"] = warm["errors"]
     measured["first_error"] = measured["first_error"] or warm["first_error"]
     return measured
@@ -135,6 +152,7 @@ class Result:
     rps: float
     p50: float
     p95: float
+    warmup_requests: int = 0
 
     @classmethod
     def from_load(cls, label: str, path: str, load: dict) -> "Result":
@@ -145,6 +163,7 @@ class Result:
             path=path,
             requests=count,
             errors=load["errors"],
+            warmup_requests=load["warmup_requests"],
             warmup_errors=load["warmup_errors"],
             first_error=load["first_error"],
             rps=count / load["seconds"] if load["seconds"] > 0 else 0.0,
@@ -255,6 +274,44 @@ class Server:
                 self.proc.wait()
 
 
+class Servers:
+    """The app and the bare server of one run on two free ports; leaving `with` stops both."""
+
+    def __init__(self, workers: int, env: dict, data_dir: Path):
+        self.workers, self.env, self.data_dir = workers, env, data_dir
+        self.app_port, self.bare_port = _free_ports(2)
+        self.started: list[Server] = []
+
+    def __enter__(self) -> "Servers":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for server in self.started:
+            server.stop()
+
+    def _start(self, name: str, target: str, port: int, env: dict) -> Server:
+        server = Server(name, target, port, self.workers, env, self.data_dir / f"{name}.log")
+        self.started.append(server)
+        return server
+
+    def start_app(self) -> None:
+        self._start("app", APP_TARGET, self.app_port, self.env).wait_ready("/healthz")
+
+    def start_bare(self, path: str, what: str) -> bytes:
+        """Serve the app's answer to `path` (the `what`) from the bare app too; return its bytes."""
+        status, page = _get(self.app_port, path)
+        if status != 200:
+            raise BenchError(f"the {what} answered HTTP {status}")
+        page_file = self.data_dir / "bare-page.html"
+        page_file.write_bytes(page)
+        bare_env = {**self.env, BARE_PAGE_ENV: str(page_file)}
+        self._start("bare", BARE_TARGET, self.bare_port, bare_env).wait_ready("/")
+        bare_status, bare_page = _get(self.bare_port, path)
+        if bare_status != 200 or bare_page != page:
+            raise BenchError(f"the bare page does not serve the {what}'s bytes")
+        return page
+
+
 # --- setup and main -----------------------------------------------------------------------------
 
 
@@ -267,15 +324,21 @@ def _app_env(data_dir: Path, database_url: str | None) -> dict:
     return env
 
 
+def _cli(env: dict, args: list[str]) -> str:
+    """Run `helpcenter ARGS` with `env` and return what it printed on stdout."""
+    done = subprocess.run(
+        [str(BIN / "helpcenter"), *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr).splitlines()[-LOG_TAIL_LINES:]
+        print("\n".join(output), file=sys.stderr)
+        raise BenchError(f"`helpcenter {' '.join(args)}` failed with status {done.returncode}")
+    return done.stdout
+
+
 def _prepare_data(env: dict) -> None:
     for args in (["db", "upgrade"], ["content", "load", "content/"]):
-        done = subprocess.run(
-            [str(BIN / "helpcenter"), *args], cwd=ROOT, env=env, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            output = (done.stdout + done.stderr).splitlines()[-LOG_TAIL_LINES:]
-            print("\n".join(output), file=sys.stderr)
-            raise BenchError(f"`helpcenter {' '.join(args)}` failed with status {done.returncode}")
+        _cli(env, args)
 
 
 def _describe_database(url: str | None) -> str:
@@ -301,8 +364,9 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+def parse_args(argv: list[str] | None = None, doc: str = __doc__) -> argparse.Namespace:
+    """The options of a page benchmark; its description is the first paragraph of `doc`."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n", 1)[0])
     parser.add_argument(
         "--requests", type=_positive_int, default=3000, help="at most this many per page"
     )
@@ -321,6 +385,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def measure_plan(args: argparse.Namespace, plan: list[tuple[str, int, Call, str]]) -> list[Result]:
+    """Measure each (label, port, call, path shown) of `plan` in order, from one load process."""
+    results = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as load_process:
+        for label, port, call, shown in plan:
+            print(f"measuring {label} {shown} ...", file=sys.stderr, flush=True)
+            load = load_process.submit(
+                run_load,
+                port,
+                call,
+                requests=args.requests,
+                seconds=args.seconds,
+                concurrency=args.concurrency,
+                warmup=WARMUP_REQUESTS,
+            ).result()
+            results.append(Result.from_load(label, shown, load))
+    return results
+
+
 def measure(args: argparse.Namespace, app_port: int, bare_port: int) -> list[Result]:
     """Measure the bare page, the three app pages and the bare page again, in that order."""
     plan = [
@@ -330,22 +414,7 @@ def measure(args: argparse.Namespace, app_port: int, bare_port: int) -> list[Res
         ("article", app_port, ARTICLE),
         ("bare (last)", bare_port, ARTICLE),
     ]
-    results = []
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as load_process:
-        for label, port, path in plan:
-            print(f"measuring {label} {path} ...", file=sys.stderr, flush=True)
-            load = load_process.submit(
-                run_load,
-                port,
-                path,
-                requests=args.requests,
-                seconds=args.seconds,
-                concurrency=args.concurrency,
-                warmup=WARMUP_REQUESTS,
-            ).result()
-            results.append(Result.from_load(label, path, load))
-    return results
+    return measure_plan(args, [(label, port, Call(path), path) for label, port, path in plan])
 
 
 def _baseline(first: Result, last: Result) -> Result:
@@ -354,6 +423,7 @@ def _baseline(first: Result, last: Result) -> Result:
         path="baseline of the ratios",
         requests=first.requests + last.requests,
         errors=first.errors + last.errors,
+        warmup_requests=first.warmup_requests + last.warmup_requests,
         warmup_errors=first.warmup_errors + last.warmup_errors,
         first_error=first.first_error or last.first_error,
         rps=(first.rps + last.rps) / 2,
@@ -362,47 +432,44 @@ def _baseline(first: Result, last: Result) -> Result:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    servers: list[Server] = []
-    with tempfile.TemporaryDirectory(prefix="helpcenter-bench-") as tmp:
-        data_dir = Path(tmp)
-        env = _app_env(data_dir, args.database_url)
-        _prepare_data(env)
-        app_port, bare_port = _free_ports(2)
-        try:
-            app = Server("app", APP_TARGET, app_port, args.workers, env, data_dir / "app.log")
-            servers.append(app)
-            app.wait_ready("/healthz")
-            status, page = _get(app_port, ARTICLE)
-            if status != 200:
-                raise BenchError(f"the article page answered HTTP {status}")
-            page_file = data_dir / "bare-page.html"
-            page_file.write_bytes(page)
-            bare_env = {**env, BARE_PAGE_ENV: str(page_file)}
-            bare = Server(
-                "bare", BARE_TARGET, bare_port, args.workers, bare_env, data_dir / "bare.log"
-            )
-            servers.append(bare)
-            bare.wait_ready("/")
-            bare_status, bare_page = _get(bare_port, ARTICLE)
-            if bare_status != 200 or bare_page != page:
-                raise BenchError("the bare page does not serve the article page's bytes")
-            results = measure(args, app_port, bare_port)
-        finally:
-            for server in servers:
-                server.stop()
-
-    baseline = _baseline(results[0], results[-1])
-    print("helpcenter page benchmark")
+def print_setup(title: str, args: argparse.Namespace, servers: Servers) -> None:
+    """The first lines of a report: what was measured, on which servers, with what load."""
+    ports = f"app :{servers.app_port}, bare :{servers.bare_port}"
+    print(title)
     print(
         f"servers:  gunicorn, {args.workers} sync workers each, on {HOST} "
-        f"(app :{app_port}, bare :{bare_port}); database: {_describe_database(args.database_url)}"
+        f"({ports}); database: {_describe_database(args.database_url)}"
     )
     print(
         f"load:     separate process, concurrency {args.concurrency}, new connection per request, "
         f"{WARMUP_REQUESTS} warm-up requests, then up to {args.requests} requests "
         f"or {args.seconds:g} s per page"
     )
+
+
+def report_failures(results: list[Result]) -> bool:
+    """Print a line for each row with failed requests; True when there was any."""
+    failed = [row for row in results if row.errors or row.warmup_errors]
+    for row in failed:
+        print(
+            f"errors on {row.label}: {row.errors} measured, {row.warmup_errors} in warm-up; "
+            f"first: {row.first_error}"
+        )
+    return bool(failed)
+
+
+def run(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="helpcenter-bench-") as tmp:
+        data_dir = Path(tmp)
+        env = _app_env(data_dir, args.database_url)
+        _prepare_data(env)
+        with Servers(args.workers, env, data_dir) as servers:
+            servers.start_app()
+            page = servers.start_bare(ARTICLE, "article page")
+            results = measure(args, servers.app_port, servers.bare_port)
+
+    baseline = _baseline(results[0], results[-1])
+    print_setup("helpcenter page benchmark", args, servers)
     print(f"body:     article page {len(page)} bytes; the bare page serves the same bytes")
     print()
     print_report(results, baseline)
@@ -412,23 +479,20 @@ def run(args: argparse.Namespace) -> int:
         f"article page throughput ratio: {_ratio(article.rps, baseline.rps)} "
         f"(target >= {TARGET_RATIO:.2f}x)"
     )
-
-    failed = [row for row in results if row.errors or row.warmup_errors]
-    for row in failed:
-        print(
-            f"errors on {row.label}: {row.errors} measured, {row.warmup_errors} in warm-up; "
-            f"first: {row.first_error}"
-        )
-    return 1 if failed else 0
+    return 1 if report_failures(results) else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def guarded(run_benchmark, args: argparse.Namespace) -> int:
+    """Run a benchmark; a setup failure (BenchError) is reported and becomes exit status 2."""
     try:
-        return run(args)
+        return run_benchmark(args)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    return guarded(run, parse_args(argv))
 
 
 if __name__ == "__main__":
