@@ -31,13 +31,15 @@ extract-translations: install
 update-translations: extract-translations
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
-# Create the database, load content/ and serve the development server.
+# Create the database, load content/, create a demo admin on a new database (it prints how to
+# sign in) and serve the development server. It speaks plain HTTP, so cookies may not be Secure.
 setup: install translations
 	$(BIN)/helpcenter db upgrade
 	$(BIN)/helpcenter content load content/
+	$(BIN)/helpcenter staff demo
 
 run: setup
-	$(BIN)/helpcenter run --host 127.0.0.1 --port 5000
+	HELPCENTER_SESSION_COOKIE_SECURE=false $(BIN)/helpcenter run --host 127.0.0.1 --port 5000
 
 lint: install
 	$(BIN)/ruff check .

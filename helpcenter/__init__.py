@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from helpcenter import cache, config, ratelimit
-from helpcenter.extensions import babel, csrf, db, htmx, migrate
+from helpcenter.extensions import babel, csrf, db, htmx, login_manager, migrate
 from helpcenter.i18n import select_locale
 
 
@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     htmx.init_app(app)
+    login_manager.init_app(app)
     ratelimit.init_app(app)
     cache.init_app(app)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
@@ -41,6 +42,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter.contact import views as contact_views
     from helpcenter.search import cli as search_cli
     from helpcenter.search import views as search_views
+    from helpcenter.staff import auth as staff_auth
+    from helpcenter.staff import cli as staff_cli
+    from helpcenter.staff import report_views as staff_reports
+    from helpcenter.staff import views as staff_views
     from helpcenter.tickets import cli as tickets_cli
     from helpcenter.tickets import views as tickets_views
 
@@ -51,9 +56,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(tickets_views.bp)
     app.register_blueprint(contact_views.bp)
     app.register_blueprint(contact_api.bp)
+    staff_auth.init_app(app)
+    app.register_blueprint(staff_views.bp)
+    app.register_blueprint(staff_reports.bp)
     app.cli.add_command(articles_cli.content)
     app.cli.add_command(search_cli.search)
     app.cli.add_command(tickets_cli.sla)
     app.cli.add_command(tickets_cli.outbox)
     app.cli.add_command(tickets_cli.api_key)
+    app.cli.add_command(staff_cli.staff)
     return app

@@ -23,7 +23,9 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SECURE = False
+    # None: Secure outside debug mode (the development server speaks plain HTTP).
+    SESSION_COOKIE_SECURE = None
+    REMEMBER_COOKIE_SECURE = None
     WTF_CSRF_TIME_LIMIT = None
     # memory:// counts per worker process; use redis://host:6379 to share limits across workers.
     RATELIMIT_STORAGE_URI = "memory://"
@@ -46,6 +48,14 @@ class Config:
     API_READ_RATE_LIMIT = "300 per minute"
     # How often an open status page refreshes its timeline.
     STATUS_POLL_SECONDS = 30
+    # Staff sign-in attempts per client address and per account.
+    STAFF_LOGIN_RATE_LIMIT = "20 per 15 minutes"
+    STAFF_LOGIN_EMAIL_RATE_LIMIT = "10 per 15 minutes"
+    # How often the staff queue refreshes itself.
+    STAFF_POLL_SECONDS = 30
+    # argon2id cost of staff passwords: passes and memory (RFC 9106's low-memory profile).
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_KIB = 65536
     # Behind a reverse proxy: how many proxies set X-Forwarded-For (0: use the peer address).
     PROXY_FIX_X_FOR = 0
     # Email: SMTP when SMTP_HOST is set, else .eml files in <data dir>/outbox/.
@@ -73,6 +83,10 @@ class TestConfig(Config):
     """Settings for the test suite: fresh data directory, immediate writes."""
 
     TESTING = True
+    SESSION_COOKIE_SECURE = False
+    # Cheap hashes: the suite creates and signs in accounts in many tests.
+    PASSWORD_HASH_TIME_COST = 1
+    PASSWORD_HASH_MEMORY_KIB = 1024
     VIEW_FLUSH_SECONDS = 0.0
     PAGE_CACHE_SECONDS = 0.0
 
@@ -86,6 +100,9 @@ def finalize(config: dict) -> None:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     config["SQLALCHEMY_DATABASE_URI"] = url
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if config.get(key) is None:
+            config[key] = not config.get("DEBUG")
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _stored_secret_key(data_dir / "secret_key")
 

@@ -2,6 +2,7 @@
 
 from flask_babel import Babel
 from flask_htmx import HTMX
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -13,3 +14,4 @@ migrate = Migrate(render_as_batch=True)
 babel = Babel()
 htmx = HTMX()
 csrf = CSRFProtect()
+login_manager = LoginManager()

@@ -7,7 +7,6 @@ consent, the honeypot, and picking the recommended channel when the player chose
 """
 
 import re
-import unicodedata
 from datetime import datetime
 
 import phonenumbers
@@ -38,14 +37,13 @@ from wtforms.validators import (
 from helpcenter import support
 from helpcenter.contact.recommend import URGENCIES, Recommendation, recommend
 from helpcenter.db import utcnow
+from helpcenter.forms import PlainText, clean, length
 from helpcenter.tickets import labels, services, uploads
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 5000
 REPLY_MAX = 5000
 COMMENT_MAX = 2000
 _TELEGRAM = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{3,31})")
-# Bidirectional embedding, override and isolate controls: they make text read other than it is.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 UPLOAD_ERRORS = {
     "empty": _l("%(name)s is empty."),
@@ -54,36 +52,6 @@ UPLOAD_ERRORS = {
     "damaged": _l("%(name)s is damaged or incomplete. Save it again and attach the new copy."),
     "too_many_pixels": _l("%(name)s has more than 40 megapixels. Send a smaller image."),
 }
-
-
-def _clean(value):
-    """NFC, without surrounding white space: what the player meant to type."""
-    if not isinstance(value, str):
-        return value
-    return unicodedata.normalize("NFC", value).strip()
-
-
-class PlainText:
-    """Refuses control characters (a line break too, unless `multiline`) and bidi overrides."""
-
-    def __init__(self, multiline: bool = False):
-        self.multiline = multiline
-
-    def __call__(self, form, field):
-        allowed = "\n\r\t" if self.multiline else ""
-        for char in field.data or "":
-            if char in _BIDI or (unicodedata.category(char) == "Cc" and char not in allowed):
-                raise ValidationError(
-                    _l("Remove the invisible control characters from this field.")
-                )
-
-
-def _length(maximum: int, minimum: int = -1) -> Length:
-    if minimum > 0:
-        message = _l("Write %(min)d to %(max)d characters (now %(length)d).")
-    else:
-        message = _l("Write at most %(max)d characters (now %(length)d).")
-    return Length(min=minimum, max=maximum, message=message)
 
 
 def topic_choices() -> list[SelectChoice]:
@@ -116,36 +84,36 @@ class TicketFields(FlaskForm):
     )
     subject = StringField(
         _l("Subject"),
-        filters=[_clean],
-        validators=[InputRequired(_l("Give your request a subject.")), _length(150), PlainText()],
+        filters=[clean],
+        validators=[DataRequired(_l("Give your request a subject.")), length(150), PlainText()],
     )
     description = TextAreaField(
         _l("Describe the problem"),
-        filters=[_clean],
+        filters=[clean],
         validators=[
-            InputRequired(_l("Describe the problem.")),
-            _length(DESCRIPTION_MAX, DESCRIPTION_MIN),
+            DataRequired(_l("Describe the problem.")),
+            length(DESCRIPTION_MAX, DESCRIPTION_MIN),
             PlainText(multiline=True),
         ],
     )
     email = EmailField(
         _l("Your email"),
-        filters=[_clean],
+        filters=[clean],
         validators=[
-            InputRequired(_l("Enter your email address so we can answer you.")),
-            _length(254),
+            DataRequired(_l("Enter your email address so we can answer you.")),
+            length(254),
             Email(_l("Enter an email address like name@example.com.")),
         ],
     )
     name = StringField(
-        _l("Your name"), filters=[_clean], validators=[Optional(), _length(100), PlainText()]
+        _l("Your name"), filters=[clean], validators=[Optional(), length(100), PlainText()]
     )
     player_id = StringField(
         _l("Player account ID"),
-        filters=[_clean],
+        filters=[clean],
         validators=[
             Optional(),
-            _length(40),
+            length(40),
             Regexp(
                 r"^[A-Za-z0-9_-]+$", message=_l("Use only Latin letters (A–Z), digits, - and _.")
             ),
@@ -153,10 +121,10 @@ class TicketFields(FlaskForm):
     )
     transaction_id = StringField(
         _l("Transaction ID"),
-        filters=[_clean],
+        filters=[clean],
         validators=[
             Optional(),
-            _length(64),
+            length(64),
             Regexp(
                 r"^[A-Za-z0-9._:/#-]+$",
                 message=_l("Copy the transaction ID exactly as your payment history shows it."),
@@ -171,7 +139,7 @@ class TicketFields(FlaskForm):
         validators=[DataRequired(_l("Choose how we should answer you."))],
     )
     contact = StringField(
-        _l("Contact detail"), filters=[_clean], validators=[_length(120), PlainText()]
+        _l("Contact detail"), filters=[clean], validators=[length(120), PlainText()]
     )
 
     def validate_topic(self, field):
@@ -349,16 +317,16 @@ class LookupForm(FlaskForm):
 
     reference = StringField(
         _l("Reference number"),
-        filters=[_clean],
+        filters=[clean],
         validators=[
-            InputRequired(_l("Enter the reference number, like HC-7K4MQ9TX-3.")),
+            DataRequired(_l("Enter the reference number, like HC-7K4MQ9TX-3.")),
             Length(max=64),
         ],
     )
     email = EmailField(
         _l("The email you used"),
-        filters=[_clean],
-        validators=[InputRequired(_l("Enter the email address you used.")), Length(max=254)],
+        filters=[clean],
+        validators=[DataRequired(_l("Enter the email address you used.")), Length(max=254)],
     )
 
 
@@ -367,8 +335,8 @@ class ReplyForm(_Evidence, FlaskForm):
 
     body = TextAreaField(
         _l("Your message"),
-        filters=[_clean],
-        validators=[Optional(), _length(REPLY_MAX), PlainText(multiline=True)],
+        filters=[clean],
+        validators=[Optional(), length(REPLY_MAX), PlainText(multiline=True)],
     )
     attachments = MultipleFileField(_l("Add screenshots or documents"))
 
@@ -394,18 +362,18 @@ class RatingForm(FlaskForm):
     )
     comment = TextAreaField(
         _l("Anything you would like to tell us?"),
-        filters=[_clean],
-        validators=[Optional(), _length(COMMENT_MAX), PlainText(multiline=True)],
+        filters=[clean],
+        validators=[Optional(), length(COMMENT_MAX), PlainText(multiline=True)],
     )
 
 
 class ReopenForm(FlaskForm):
     body = TextAreaField(
         _l("What is still not solved?"),
-        filters=[_clean],
+        filters=[clean],
         validators=[
-            InputRequired(_l("Tell us what is still not solved.")),
-            _length(REPLY_MAX),
+            DataRequired(_l("Tell us what is still not solved.")),
+            length(REPLY_MAX),
             PlainText(multiline=True),
         ],
     )

@@ -284,6 +284,14 @@ def _act(access: str, name: str, form, action) -> object:
         return _status_page(ticket, access, status=422, **{name: form})
     try:
         message = action(ticket, form)
+    except tickets.TicketChanged:
+        flash(
+            _("The request changed while you were writing. Check it below and send again."),
+            "error",
+        )
+        return _status_page(
+            tickets.find_by_reference(ticket.reference), access, status=409, **{name: form}
+        )
     except states.TransitionError:
         flash(
             _("This is no longer possible: the request has changed. See its status below."), "error"

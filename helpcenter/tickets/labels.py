@@ -51,6 +51,22 @@ STATES = {
     states.CLOSED: _l("Closed"),
 }
 
+# The same states as staff name them (STATES speaks to the player).
+STAFF_STATES = {
+    states.RECEIVED: _l("New"),
+    states.IN_PROGRESS: _l("In progress"),
+    states.WAITING: _l("Waiting for the player"),
+    states.RESOLVED: _l("Resolved"),
+    states.CLOSED: _l("Closed"),
+}
+
+# Each tier's queue in the staff console.
+QUEUES = {
+    states.OPERATOR: _l("Operators' queue"),
+    states.SUPERVISOR: _l("Supervisors' queue"),
+    states.INVESTIGATION: _l("Investigation team's queue"),
+}
+
 # Why `sla run` moved a ticket (the event's text is one of these codes).
 ESCALATION_REASONS = {
     "no_first_response": _l("no first response within the target time"),
@@ -71,6 +87,10 @@ _ESCALATED = {
     states.SUPERVISOR: _l("Passed to a supervisor"),
     states.INVESTIGATION: _l("Passed to the investigation team"),
 }
+_SENT_BACK = {
+    states.OPERATOR: _l("Returned to an operator"),
+    states.SUPERVISOR: _l("Returned to a supervisor"),
+}
 _ESCALATED_AUTOMATICALLY = {
     states.SUPERVISOR: _l("Escalated automatically to a supervisor: %(reason)s"),
     states.INVESTIGATION: _l("Escalated automatically to the investigation team: %(reason)s"),
@@ -82,9 +102,19 @@ def event_text(type_: str, tier: str, text: str) -> str:
     if type_ == "escalated_automatically":
         reason = ESCALATION_REASONS.get(text, text)
         return str(_ESCALATED_AUTOMATICALLY[tier]) % {"reason": reason}
-    if type_ == "escalated":
+    if type_ in ("escalated", "sent_back"):
         # The staff member's reason, as written: the player should know why.
-        return f"{_ESCALATED[tier]}: {text}" if text else str(_ESCALATED[tier])
+        label = (_ESCALATED if type_ == "escalated" else _SENT_BACK)[tier]
+        return f"{label}: {text}" if text else str(label)
     if type_ == "rated":
         return gettext("You rated the service %(score)s of 5", score=text)
     return str(_EVENTS.get(type_, type_))
+
+
+def staff_event_text(type_: str, tier: str, text: str) -> str:
+    """What staff read for any event, the private ones (notes, assignments) included."""
+    if type_ == "note":
+        return str(_l("Internal note"))
+    if type_ == "assigned":
+        return gettext("Assigned to %(who)s", who=text) if text else gettext("Unassigned")
+    return event_text(type_, tier, text)

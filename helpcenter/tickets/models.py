@@ -43,6 +43,11 @@ class Ticket(Base):
 
     rating: Mapped[int | None]
     rating_comment: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic locking: every UPDATE checks and bumps it, so two changes made from the same
+    # reading cannot both land (the second gets StaleDataError).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads a dict)
 
     messages: Mapped[list["TicketMessage"]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id", cascade="all, delete-orphan"

@@ -13,11 +13,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import wraps
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from helpcenter import support
 from helpcenter.db import utcnow
@@ -28,6 +30,24 @@ from helpcenter.tickets.sla import add_business_days, targets
 
 log = logging.getLogger(__name__)
 REFERENCE_ATTEMPTS = 8
+
+
+class TicketChanged(Exception):
+    """Someone else changed the ticket between reading and writing it; nothing was saved."""
+
+
+def _use_case(function):
+    """A change of one ticket: a concurrent change of it (its version moved) is TicketChanged."""
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except StaleDataError:
+            db.session.rollback()
+            raise TicketChanged() from None
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -214,6 +234,7 @@ def _player(ticket: Ticket) -> Actor:
     return Actor(states.PLAYER, ticket.name)
 
 
+@_use_case
 def player_reply(ticket: Ticket, body: str, files: Sequence[File] = (), now=None) -> None:
     """The player's answer, or only more evidence (files without text); raises TransitionError."""
     if not body and not files:
@@ -226,6 +247,7 @@ def player_reply(ticket: Ticket, body: str, files: Sequence[File] = (), now=None
         _event(ticket, "player_replied" if body else "evidence_added", PLAYER, now)
 
 
+@_use_case
 def rate(ticket: Ticket, score: int, comment: str = "", now=None) -> None:
     """Rate the service once (1-5), after resolution; raises TransitionError otherwise."""
     if not 1 <= score <= 5:
@@ -248,6 +270,7 @@ def can_reopen(ticket: Ticket, now=None) -> bool:
     )
 
 
+@_use_case
 def reopen(ticket: Ticket, body: str, now=None) -> None:
     now = _now(now)
     if not can_reopen(ticket, now):
@@ -262,6 +285,7 @@ def reopen(ticket: Ticket, body: str, now=None) -> None:
 # --- staff actions (the staff console calls these) -----------------------------------------------
 
 
+@_use_case
 def reply(ticket: Ticket, staff: Actor, body: str, *, wait_for_player=False, now=None) -> None:
     """A staff reply the player sees; the first one meets the first-response target."""
     now = _now(now)
@@ -275,6 +299,7 @@ def reply(ticket: Ticket, staff: Actor, body: str, *, wait_for_player=False, now
     db.session.commit()
 
 
+@_use_case
 def note(ticket: Ticket, staff: Actor, body: str, now=None) -> None:
     """An internal note: for staff only, never shown to the player."""
     now = _now(now)
@@ -284,6 +309,7 @@ def note(ticket: Ticket, staff: Actor, body: str, now=None) -> None:
     db.session.commit()
 
 
+@_use_case
 def assign(ticket: Ticket, staff: Actor, assignee: str | None, now=None) -> None:
     now = _now(now)
     _apply(ticket, "assign")
@@ -294,6 +320,7 @@ def assign(ticket: Ticket, staff: Actor, assignee: str | None, now=None) -> None
     db.session.commit()
 
 
+@_use_case
 def set_waiting_for_player(ticket: Ticket, staff: Actor, now=None) -> None:
     now = _now(now)
     _apply(ticket, "wait_for_player")
@@ -318,12 +345,39 @@ def _escalate(ticket: Ticket, actor: Actor, reason: str, now: datetime) -> None:
     _event(ticket, kind, actor, now, text=reason)
 
 
+@_use_case
 def escalate(ticket: Ticket, staff: Actor, reason: str, now=None) -> None:
     """Hand the ticket to the next tier with a reason the player sees."""
     _escalate(ticket, staff, reason, _now(now))
     db.session.commit()
 
 
+@_use_case
+def send_back(ticket: Ticket, staff: Actor, reason: str, now=None) -> None:
+    """Hand the ticket back to the tier below (a supervisor to the operators...), with a reason."""
+    now = _now(now)
+    _apply(ticket, "send_back")
+    ticket.tier = states.previous_tier(ticket.tier)
+    ticket.tier_since = now
+    ticket.assignee = None
+    _event(ticket, "sent_back", staff, now, text=reason)
+    db.session.commit()
+
+
+def _close(ticket: Ticket, actor: Actor, now: datetime) -> None:
+    _apply(ticket, "close")
+    ticket.closed_at = now
+    _event(ticket, "closed", actor, now)
+
+
+@_use_case
+def close(ticket: Ticket, staff: Actor, now=None) -> None:
+    """Close a resolved ticket before the 7 days after which `sla run` closes it."""
+    _close(ticket, staff, _now(now))
+    db.session.commit()
+
+
+@_use_case
 def resolve(ticket: Ticket, staff: Actor, summary: str, now=None) -> None:
     now = _now(now)
     _apply(ticket, "resolve")
@@ -348,21 +402,27 @@ class SlaRun:
     closed: int
 
 
-def _claim(ticket_id: int, expected: dict, changes: dict) -> bool:
-    """Change the ticket only if it still looks as read: two runs at once change it once."""
-    conditions = [Ticket.id == ticket_id] + [
-        getattr(Ticket, name) == value for name, value in expected.items()
-    ]
-    statement = update(Ticket).where(and_(*conditions)).values(**changes)
-    done = db.session.execute(statement.execution_options(synchronize_session=False))
-    return done.rowcount == 1
+def _commit_unless_changed(change) -> bool:
+    """Make `change` and commit, or roll back when another process changed the ticket first.
+
+    The flush that finds the row's version moved on may come from the commit or from an
+    autoflush inside `change`, so both are inside.
+    """
+    try:
+        change()
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return False
+    return True
 
 
 def run_sla(now: datetime | None = None) -> SlaRun:
     """Escalate tickets whose targets were missed and close long-resolved ones.
 
-    Idempotent and safe to run from cron every minute, also twice at once: each change is a
-    conditional UPDATE on the state the run read, committed with its event.
+    Idempotent and safe to run from cron every minute, also twice at once: each ticket is
+    re-read and changed under its version (optimistic locking), so of two runs that read the
+    same ticket only the first commits its change and event; the other skips it.
     """
     now = _now(now)
     config = support.current()
@@ -400,28 +460,15 @@ def run_sla(now: datetime | None = None) -> SlaRun:
         if ticket.tier != tier or ticket.state not in states.OPEN_STATES:
             db.session.rollback()
             continue
-        # The claim changes the row; the object keeps what was read, and _escalate makes
-        # the same move on it, with its event.
-        seen = {"tier": tier, "tier_since": ticket.tier_since}
-        if not _claim(ticket.id, seen, {"tier": states.next_tier(tier), "tier_since": now}):
-            db.session.rollback()
-            continue
-        _escalate(ticket, SYSTEM, reason, now)
-        db.session.commit()
-        counts[ticket.tier] += 1
+        if _commit_unless_changed(lambda: _escalate(ticket, SYSTEM, reason, now)):  # noqa: B023
+            counts[ticket.tier] += 1
     for ticket_id in stale:
         ticket = db.session.get(Ticket, ticket_id, populate_existing=True)
         if ticket.state != states.RESOLVED:
             db.session.rollback()
             continue
-        if not _claim(ticket.id, {"state": states.RESOLVED}, {"state": states.CLOSED}):
-            db.session.rollback()
-            continue
-        _apply(ticket, "close")
-        ticket.closed_at = now
-        _event(ticket, "closed", SYSTEM, now)
-        db.session.commit()
-        counts["closed"] += 1
+        if _commit_unless_changed(lambda: _close(ticket, SYSTEM, now)):  # noqa: B023
+            counts["closed"] += 1
     return SlaRun(counts["supervisor"], counts["investigation"], counts["closed"])
 
 

@@ -50,6 +50,7 @@ ACTIONS = {
         Action("assign", OPEN_STATES, None),
         Action("wait_for_player", (RECEIVED, IN_PROGRESS), WAITING),
         Action("escalate", OPEN_STATES, IN_PROGRESS),
+        Action("send_back", OPEN_STATES, IN_PROGRESS),
         Action("resolve", OPEN_STATES, RESOLVED),
         Action("player_reply", OPEN_STATES, None),
         Action("add_evidence", OPEN_STATES, None),
@@ -67,6 +68,8 @@ def next_state(action: str, state: str, tier: str) -> str:
         raise TransitionError(action, state, tier)
     if action == "escalate" and tier == INVESTIGATION:
         raise TransitionError(action, state, tier)
+    if action == "send_back" and tier == OPERATOR:
+        raise TransitionError(action, state, tier)
     if action == "player_reply" and state == WAITING:
         return IN_PROGRESS
     return rule.to_state or state
@@ -77,6 +80,13 @@ def next_tier(tier: str) -> str:
     if index == len(TIERS) - 1:
         raise TransitionError("escalate", "", tier)
     return TIERS[index + 1]
+
+
+def previous_tier(tier: str) -> str:
+    index = TIERS.index(tier)
+    if index == 0:
+        raise TransitionError("send_back", "", tier)
+    return TIERS[index - 1]
 
 
 # What the player sees, in order along the way.

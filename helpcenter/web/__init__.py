@@ -1,6 +1,6 @@
 """Site-wide pages and plumbing: language redirect, health check, sitemap, errors, headers."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from babel.units import format_unit
 from flask import (
@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.add_template_filter(_when, "when")
     app.add_template_filter(_filesize, "filesize")
+    app.add_template_filter(_duration, "duration")
     app.after_request(_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -98,6 +99,19 @@ def _template_globals() -> dict:
 def _when(value: datetime) -> str:
     """A moment as players read it, in Baku time: "1 December 2026, 18:20"."""
     return format_datetime(value, "d MMMM y, HH:mm")
+
+
+def _duration(delta: timedelta) -> str:
+    """A span of time in the visitor's language, to the minute: "1 d 3 h", "2 h 5 min"."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [(days, "duration-day"), (hours, "duration-hour"), (minutes, "duration-minute")]
+    if days:
+        parts = parts[:2]
+    shown = [(n, unit) for n, unit in parts if n] or [(0, "duration-minute")]
+    locale = get_locale()
+    return " ".join(format_unit(n, unit, "short", locale=locale) for n, unit in shown)
 
 
 def _filesize(size: int) -> str:

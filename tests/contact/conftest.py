@@ -92,16 +92,17 @@ def ctx(app):
         yield app
 
 
+TICKET = {
+    "topic": "payments",
+    "subject": "Deposit not credited",
+    "description": "My deposit of 50 AZN is not on my balance after an hour.",
+    "email": "player@example.com",
+    "language": "en",
+    "channel": "email",
+    "transaction_id": "TX-1",
+}
+
+
 def file_ticket(now=None, **changes) -> services.Filed:
     """A request filed straight through the domain, as an integration or staff would."""
-    fields = {
-        "topic": "payments",
-        "subject": "Deposit not credited",
-        "description": "My deposit of 50 AZN is not on my balance after an hour.",
-        "email": "player@example.com",
-        "language": "en",
-        "channel": "email",
-        "transaction_id": "TX-1",
-    }
-    fields.update(changes)
-    return services.file_ticket(services.NewTicket(**fields), now=now or utcnow())
+    return services.file_ticket(services.NewTicket(**{**TICKET, **changes}), now=now or utcnow())

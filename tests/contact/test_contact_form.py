@@ -70,7 +70,7 @@ def test_changing_the_topic_redraws_the_channel_part_with_htmx(loaded, client):
         "/en/contact/fields?topic=complaint&urgency=normal&channel=chat", headers=HTMX
     )
     fragment = text(response)
-    assert response.headers["Vary"] == "HX-Request"
+    assert "HX-Request" in response.headers["Vary"]
     assert fragment.lstrip().startswith('<div id="hc-channel"')
     assert "<html" not in fragment
     assert "We recommend: <strong>Email</strong>." in fragment
@@ -266,7 +266,7 @@ def test_the_form_is_rate_limited_per_address_and_per_email(loaded, client):
 def test_suggestions_follow_the_subject(loaded, client):
     response = client.get("/en/contact/suggest?subject=withdrawal+rejected", headers=HTMX)
     fragment = text(response)
-    assert response.headers["Vary"] == "HX-Request"
+    assert "HX-Request" in response.headers["Vary"]
     assert fragment.lstrip().startswith('<div id="hc-suggestions"')
     assert "/en/deposits-withdrawals/withdrawal-rejected/" in fragment
     assert fragment.count("This solved my problem") == 3

@@ -132,7 +132,7 @@ def test_htmx_polling_gets_the_changing_part_and_the_forms_when_they_change(ctx,
     poll = re.search(r'id="hc-live" hx-get="([^"]+)" hx-trigger="every 30s"', page)
     assert poll
     first = client.get(poll.group(1).replace("&amp;", "&"), headers=HTMX)
-    assert first.headers["Vary"] == "HX-Request"
+    assert "HX-Request" in first.headers["Vary"]
     assert text(first).lstrip().startswith('<div id="hc-live"')
     assert "hx-swap-oob" not in text(first)
     services.resolve(filed.ticket, STAFF, "The deposit is on your balance now.", now=utcnow())

@@ -1,0 +1,1 @@
+"""Staff console: accounts and roles, the ticket queue under SLA, ticket actions, reports, audit."""

@@ -1,0 +1,71 @@
+"""Forms of the staff console: sign-in, and ticket actions that carry the ticket's version."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from helpcenter.forms import PlainText, clean, length
+
+TEXT_MAX = 5000
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        filters=[clean],
+        validators=[DataRequired(_l("Enter your email.")), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(_l("Enter your password.")), Length(max=1024)]
+    )
+
+
+class ActionForm(FlaskForm):
+    """What every ticket action posts: the version of the ticket the form was made from."""
+
+    version = HiddenField(validators=[InputRequired(), Regexp(r"^\d{1,9}$")])
+
+
+def _text(label, required_message):
+    return TextAreaField(
+        label,
+        filters=[clean],
+        validators=[DataRequired(required_message), length(TEXT_MAX), PlainText(multiline=True)],
+    )
+
+
+class ReplyForm(ActionForm):
+    body = _text(_l("Reply to the player"), _l("Write the reply."))
+    wait = BooleanField(_l("Wait for the player's answer"))
+
+
+class NoteForm(ActionForm):
+    body = _text(_l("Internal note (staff only)"), _l("Write the note."))
+
+
+class AssignForm(ActionForm):
+    # Empty: unassign. Checked against the staff who may work the ticket's tier.
+    assignee = HiddenField(validators=[Optional(), Length(max=254)])
+
+
+class EscalateForm(ActionForm):
+    reason = _text(
+        _l("Reason for the escalation (the player sees it)"),
+        _l("Give the reason for the escalation."),
+    )
+
+
+class SendBackForm(ActionForm):
+    reason = _text(
+        _l("Reason for sending it back (the player sees it)"),
+        _l("Give the reason for sending it back."),
+    )
+
+
+class ResolveForm(ActionForm):
+    summary = _text(_l("Summary for the player"), _l("Summarise the solution for the player."))
+
+
+class PlainActionForm(ActionForm):
+    """Actions without fields of their own: wait for the player, close."""

@@ -1,0 +1,269 @@
+"""Supervisors' report over the tickets created in the last N days: reads only, never writes.
+
+Definitions (the period is the `days` days up to `now`; a ticket belongs to it by `created_at`):
+
+- First-response time: `first_responded_at - created_at`, over the tickets that got one.
+  Resolution time: `resolved_at - created_at`, over the tickets resolved (closed ones too).
+  Median and 90th percentile are nearest-rank percentiles (the value at rank ceil(p/100 * n) of
+  the sorted times, so always a time that happened), worked out in Python so that SQLite and
+  PostgreSQL give the same answer.
+- First response on time: `first_responded_at <= first_response_due_at`, over the tickets
+  answered or whose first-response deadline has passed. Resolution on time: `resolved_at <=
+  resolution_due_at`, over the tickets resolved or past their resolution deadline (the current
+  deadline: reaching the investigation team extends it).
+- Escalation rate per tier: the tickets with an event (`escalated`, `escalated_automatically`)
+  that took them to that tier, of all the period's tickets. A ticket that reached the
+  investigation team passed the supervisors too, so it counts for both.
+- Satisfaction: ratings of 4 or 5 of all the ratings given to the period's tickets, against
+  SATISFACTION_TARGET.
+- First-contact resolution: of the period's resolved tickets, those resolved without any
+  escalation, never reopened, and on which the player wrote nothing (no message, no
+  `player_replied` or `evidence_added` event) after the first staff message the player saw.
+- Deflections: the players who said an article solved their problem, by `created_at`.
+- Search: `search.services.report` over the same number of days (it always ends now).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import aliased
+
+from helpcenter.db import utcnow
+from helpcenter.extensions import db
+from helpcenter.search import services as search
+from helpcenter.tickets import states
+from helpcenter.tickets.models import Deflection, Ticket, TicketEvent, TicketMessage
+
+PERIODS = (7, 30)
+DEFAULT_DAYS = PERIODS[0]
+SATISFACTION_TARGET = 0.85
+SATISFIED_FROM = 4  # ratings of 4 and 5 count as satisfied
+COMMENTS = 20
+TOP_ARTICLES = 10
+TOP_QUERIES = 10
+ESCALATION_EVENTS = ("escalated", "escalated_automatically")
+PLAYER_EVENTS = ("player_replied", "evidence_added")
+
+
+@dataclass(frozen=True)
+class Count:
+    code: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Share:
+    part: int
+    whole: int
+
+    @property
+    def ratio(self) -> float | None:
+        """part / whole, or None when there is nothing to count."""
+        return self.part / self.whole if self.whole else None
+
+
+@dataclass(frozen=True)
+class Times:
+    count: int
+    median: timedelta | None
+    p90: timedelta | None
+
+
+@dataclass(frozen=True)
+class Comment:
+    reference: str
+    score: int
+    text: str
+    rated_at: datetime
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    satisfied: Share  # ratings of SATISFIED_FROM or more, of all ratings
+    comments: tuple[Comment, ...]  # the latest non-empty ones, newest first
+    target: float = SATISFACTION_TARGET
+
+    @property
+    def is_met(self) -> bool | None:
+        ratio = self.satisfied.ratio
+        return None if ratio is None else ratio >= self.target
+
+
+@dataclass(frozen=True)
+class Report:
+    days: int
+    since: datetime
+    until: datetime
+    tickets: int
+    by_topic: tuple[Count, ...]
+    by_channel: tuple[Count, ...]
+    by_language: tuple[Count, ...]
+    by_state: tuple[Count, ...]
+    first_response: Times
+    resolution: Times
+    first_response_on_time: Share
+    resolution_on_time: Share
+    reached_supervisor: Share
+    reached_investigation: Share
+    satisfaction: Satisfaction
+    first_contact_resolution: Share
+    deflections: int
+    top_articles: tuple[Count, ...]
+    top_queries: tuple[search.QueryStats, ...]
+    zero_result_queries: tuple[search.QueryStats, ...]
+
+
+def percentile(values: list[timedelta], p: int) -> timedelta | None:
+    """The nearest-rank `p`th percentile: the value at rank ceil(p/100 * n) once sorted."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-p * len(ordered) // 100))
+    return ordered[rank - 1]
+
+
+def _times(values: list[timedelta]) -> Times:
+    return Times(len(values), percentile(values, 50), percentile(values, 90))
+
+
+def report(*, days: int, now: datetime | None = None) -> Report:
+    """The report over the tickets created in the `days` days up to `now` (default: now)."""
+    until = now or utcnow()
+    since = until - timedelta(days=days)
+    period = and_(Ticket.created_at >= since, Ticket.created_at <= until)
+
+    def counts(column) -> tuple[Count, ...]:
+        rows = db.session.execute(
+            select(column, func.count(Ticket.id))
+            .where(period)
+            .group_by(column)
+            .order_by(func.count(Ticket.id).desc(), column)
+        )
+        return tuple(Count(code, count) for code, count in rows)
+
+    timings = db.session.execute(
+        select(
+            Ticket.created_at,
+            Ticket.first_responded_at,
+            Ticket.first_response_due_at,
+            Ticket.resolved_at,
+            Ticket.resolution_due_at,
+        ).where(period)
+    ).all()
+    total = len(timings)
+    top, empty = search.report(days=days, limit=TOP_QUERIES)
+    return Report(
+        days=days,
+        since=since,
+        until=until,
+        tickets=total,
+        by_topic=counts(Ticket.topic),
+        by_channel=counts(Ticket.channel),
+        by_language=counts(Ticket.language),
+        by_state=counts(Ticket.state),
+        first_response=_times(
+            [t.first_responded_at - t.created_at for t in timings if t.first_responded_at]
+        ),
+        resolution=_times([t.resolved_at - t.created_at for t in timings if t.resolved_at]),
+        first_response_on_time=_on_time(
+            [(t.first_responded_at, t.first_response_due_at) for t in timings], until
+        ),
+        resolution_on_time=_on_time([(t.resolved_at, t.resolution_due_at) for t in timings], until),
+        reached_supervisor=Share(_count(period & _escalated_to(states.SUPERVISOR)), total),
+        reached_investigation=Share(_count(period & _escalated_to(states.INVESTIGATION)), total),
+        satisfaction=_satisfaction(period),
+        first_contact_resolution=_first_contact_resolution(period),
+        deflections=_deflections(since, until),
+        top_articles=_top_articles(since, until),
+        top_queries=tuple(top),
+        zero_result_queries=tuple(empty),
+    )
+
+
+def _on_time(pairs: list[tuple[datetime | None, datetime]], now: datetime) -> Share:
+    """Of the (done_at, due_at) pairs done or past due, those done by their due time."""
+    counted = [(done, due) for done, due in pairs if done is not None or due <= now]
+    return Share(sum(1 for done, due in counted if done is not None and done <= due), len(counted))
+
+
+def _escalated_to(tier: str | None = None):
+    """EXISTS an escalation of the ticket (to `tier`, or to any tier)."""
+    condition = and_(TicketEvent.ticket_id == Ticket.id, TicketEvent.type.in_(ESCALATION_EVENTS))
+    if tier is not None:
+        condition = and_(condition, TicketEvent.tier == tier)
+    return exists().where(condition)
+
+
+def _count(condition) -> int:
+    return db.session.scalar(select(func.count(Ticket.id)).where(condition))
+
+
+def _satisfaction(period) -> Satisfaction:
+    rated, satisfied = db.session.execute(
+        select(
+            func.count(Ticket.rating),
+            func.coalesce(func.sum(case((Ticket.rating >= SATISFIED_FROM, 1), else_=0)), 0),
+        ).where(period)
+    ).one()
+    rows = db.session.execute(
+        select(Ticket.reference, Ticket.rating, Ticket.rating_comment, TicketEvent.created_at)
+        .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+        .where(period, TicketEvent.type == "rated", Ticket.rating_comment != "")
+        .order_by(TicketEvent.created_at.desc(), TicketEvent.id.desc())
+        .limit(COMMENTS)
+    )
+    comments = tuple(Comment(*row) for row in rows)
+    return Satisfaction(Share(int(satisfied), rated), comments)
+
+
+def _first_contact_resolution(period) -> Share:
+    first_staff_message_at = (
+        select(func.min(TicketMessage.created_at))
+        .where(
+            TicketMessage.ticket_id == Ticket.id,
+            TicketMessage.author_kind == states.STAFF,
+            TicketMessage.is_internal.is_(False),
+        )
+        # Read inside EXISTS below: auto-correlation would not reach the outer ticket.
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    later_message = aliased(TicketMessage)
+    player_wrote_again = exists().where(
+        later_message.ticket_id == Ticket.id,
+        later_message.author_kind == states.PLAYER,
+        later_message.created_at > first_staff_message_at,
+    )
+    player_event_again = exists().where(
+        TicketEvent.ticket_id == Ticket.id,
+        TicketEvent.type.in_(PLAYER_EVENTS),
+        TicketEvent.created_at > first_staff_message_at,
+    )
+    reopened = exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.type == "reopened")
+    resolved = and_(period, Ticket.resolved_at.is_not(None))
+    first_contact = and_(
+        resolved, ~_escalated_to(), ~reopened, ~player_wrote_again, ~player_event_again
+    )
+    return Share(_count(first_contact), _count(resolved))
+
+
+def _deflection_period(since: datetime, until: datetime):
+    return and_(Deflection.created_at >= since, Deflection.created_at <= until)
+
+
+def _deflections(since: datetime, until: datetime) -> int:
+    return db.session.scalar(
+        select(func.count(Deflection.id)).where(_deflection_period(since, until))
+    )
+
+
+def _top_articles(since: datetime, until: datetime) -> tuple[Count, ...]:
+    rows = db.session.execute(
+        select(Deflection.article_slug, func.count(Deflection.id))
+        .where(_deflection_period(since, until))
+        .group_by(Deflection.article_slug)
+        .order_by(func.count(Deflection.id).desc(), Deflection.article_slug)
+        .limit(TOP_ARTICLES)
+    )
+    return tuple(Count(slug, count) for slug, count in rows)

@@ -1,0 +1,396 @@
+"""Staff console pages: sign-in, the queue, a ticket and its actions, file downloads, the audit log.
+
+Every page checks the role on the server (`access`); a ticket outside the member's tiers is a
+404, as if it did not exist. Ticket actions answer htmx with the redrawn ticket panel and plain
+forms with a redirect back (303), each with a message.
+"""
+
+import csv
+import io
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_htmx import make_response
+from flask_login import current_user, login_required, login_user, logout_user
+
+from helpcenter import ratelimit, support
+from helpcenter.extensions import csrf, htmx
+from helpcenter.i18n import LANG_COOKIE, _
+from helpcenter.staff import access, forms, queries, replies, services
+from helpcenter.tickets import labels, states, uploads
+from helpcenter.tickets import services as tickets
+
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
+
+
+@bp.after_request
+def private_headers(response):
+    """Console pages are never cached or indexed."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def requires(check):
+    """Sign-in, then `check(role)`; a 403 page for a role that may not."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if not check(current_user.role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _fragment(html: str, status: int = 200, **headers):
+    response = make_response(html, status)
+    response.headers["Vary"] = "HX-Request"
+    response.headers.update(headers)
+    return response
+
+
+# --- signing in ----------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = forms.LoginForm()
+    if request.method == "GET":
+        return render_template("staff/login.html", form=form)
+    address = ratelimit.client_address()
+    email = (form.email.data or "").strip().casefold()
+    if not ratelimit.allow("STAFF_LOGIN_RATE_LIMIT", address) or not ratelimit.allow(
+        "STAFF_LOGIN_EMAIL_RATE_LIMIT", email[:254]
+    ):
+        return render_template("staff/login.html", form=form, problem="too_many"), 429
+    if not form.validate():
+        return render_template("staff/login.html", form=form), 422
+    member = services.authenticate(
+        email=form.email.data, password=form.password.data, address=address
+    )
+    if member is None:
+        return render_template("staff/login.html", form=form, problem="wrong"), 401
+    login_user(member)
+    return redirect(_safe_next(request.args.get("next")) or url_for(".home"), 303)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path inside the console: never another site."""
+    if target and target.startswith("/staff/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    services.record_now(current_user, "logout", address=ratelimit.client_address())
+    logout_user()
+    flash(_("You have signed out."), "success")
+    return redirect(url_for(".login"), 303)
+
+
+@bp.get("/language/<code>")
+def language(code: str):
+    """Switch the console's language (a cookie), then go back."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    response = redirect(_safe_next(request.args.get("next")) or url_for(".home"))
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.get("/")
+@login_required
+def home():
+    if access.works_tickets(current_user.role):
+        return redirect(url_for(".queue"))
+    return render_template("staff/home.html")
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+
+def _filters() -> queries.Filters:
+    config = support.current()
+    return queries.clean(
+        request.args,
+        current_user.role,
+        topics={t.id for t in config.topics},
+        channels={c.id for c in config.channels},
+        languages=set(current_app.config["LANGUAGES"]),
+    )
+
+
+@bp.get("/tickets")
+@requires(access.works_tickets)
+def queue():
+    page = queries.queue(_filters(), me=current_user.email)
+    context = {
+        "page": page,
+        "poll_seconds": current_app.config["STAFF_POLL_SECONDS"],
+        "tiers": [tier for tier in states.TIERS if access.may_handle(current_user.role, tier)],
+        "colleagues": services.staff_for_tier(page.filters.tier),
+        "labels": labels,
+    }
+    if htmx:
+        return _fragment(render_template("staff/_queue.html", **context))
+    response = make_response(render_template("staff/queue.html", **context))
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+_CSV_COLUMNS = (
+    "reference",
+    "created_at",
+    "topic",
+    "channel",
+    "language",
+    "state",
+    "tier",
+    "assignee",
+    "email",
+    "subject",
+    "due_at",
+    "due_kind",
+)
+
+
+def _cell(value) -> str:
+    text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+    # A spreadsheet runs a cell that starts like a formula: make it text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/tickets.csv")
+@requires(access.works_tickets)
+def export():
+    filters = _filters()
+    rows = queries.export_rows(filters, me=current_user.email)
+    services.record_now(
+        current_user,
+        "export_csv",
+        detail=f"{len(rows)} tickets; " + str(filters.args()),
+        address=ratelimit.client_address(),
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(getattr(row, column)) for column in _CSV_COLUMNS])
+    response = current_app.response_class(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="tickets-{filters.tier}.csv"'
+    return response
+
+
+# --- one ticket ---------------------------------------------------------------------------------
+
+
+def _ticket_or_404(ref: str):
+    ticket = queries.ticket(ref)
+    if ticket is None or not access.may_handle(current_user.role, ticket.tier):
+        abort(404)
+    return ticket
+
+
+def _panel(ticket, status: int = 200, **bound):
+    """The ticket panel: htmx gets it alone, a plain request the whole page."""
+    forms_ = {
+        "reply": forms.ReplyForm(formdata=None, prefix="reply"),
+        "note": forms.NoteForm(formdata=None, prefix="note"),
+        "escalate": forms.EscalateForm(formdata=None, prefix="escalate"),
+        "send_back": forms.SendBackForm(formdata=None, prefix="send_back"),
+        "resolve": forms.ResolveForm(formdata=None, prefix="resolve"),
+    } | bound
+    canned = replies.find(ticket.language, request.args.get("canned", ""))
+    if canned is not None and "reply" not in bound:
+        forms_["reply"].body.data = canned.body
+    context = {
+        "ticket": ticket,
+        "forms": forms_,
+        "replies": replies.for_language(ticket.language),
+        "colleagues": services.staff_for_tier(ticket.tier),
+        "labels": labels,
+        "may_escalate": ticket.tier != states.TIERS[-1],
+        "may_send_back": ticket.tier != states.TIERS[0],
+        "open_action": next(iter(bound), ""),
+    }
+    if htmx:
+        return _fragment(render_template("staff/_ticket.html", **context), status)
+    return render_template("staff/ticket.html", **context), status
+
+
+@bp.get("/tickets/<ref>")
+@requires(access.works_tickets)
+def ticket(ref: str):
+    return _panel(_ticket_or_404(ref))
+
+
+@bp.get("/tickets/<ref>/reply-form")
+@requires(access.works_tickets)
+def reply_form(ref: str):
+    """The reply form with a saved reply filled in (htmx; plain requests get the whole page)."""
+    ticket = _ticket_or_404(ref)
+    if not htmx:
+        return redirect(url_for(".ticket", ref=ticket.reference, canned=request.args.get("canned")))
+    form = forms.ReplyForm(formdata=None, prefix="reply")
+    canned = replies.find(ticket.language, request.args.get("canned", ""))
+    form.body.data = canned.body if canned else ""
+    return _fragment(
+        render_template(
+            "staff/_reply_form.html",
+            ticket=ticket,
+            form=form,
+            replies=replies.for_language(ticket.language),
+        )
+    )
+
+
+# Each action: its form, the fields the service takes from it, and the message when done.
+_ACTIONS = {
+    "reply": (forms.ReplyForm, ("body", "wait")),
+    "note": (forms.NoteForm, ("body",)),
+    "assign": (forms.AssignForm, ("assignee",)),
+    "wait": (forms.PlainActionForm, ()),
+    "escalate": (forms.EscalateForm, ("reason",)),
+    "send_back": (forms.SendBackForm, ("reason",)),
+    "resolve": (forms.ResolveForm, ("summary",)),
+    "close": (forms.PlainActionForm, ()),
+}
+
+
+def _done_message(action: str, ticket) -> str:
+    messages = {
+        "reply": _("Your reply was sent to the player."),
+        "note": _("The note was added. Players never see notes."),
+        "assign": _("Assigned to %(who)s.", who=ticket.assignee)
+        if ticket.assignee
+        else _("The ticket is unassigned."),
+        "wait": _("The ticket now waits for the player's answer."),
+        "escalate": _("Escalated to the investigation team.")
+        if ticket.tier == states.INVESTIGATION
+        else _("Escalated to a supervisor."),
+        "send_back": _("Sent back to the operators.")
+        if ticket.tier == states.OPERATOR
+        else _("Sent back to a supervisor."),
+        "resolve": _("The ticket is resolved; the player was told."),
+        "close": _("The ticket is closed."),
+    }
+    return messages[action]
+
+
+@bp.post("/tickets/<ref>/<action>")
+@csrf.exempt  # each action form checks its own token, so an expired one keeps the staff's text
+@requires(access.works_tickets)
+def act(ref: str, action: str):
+    if action not in _ACTIONS:
+        abort(404)
+    ticket = _ticket_or_404(ref)
+    form_class, fields = _ACTIONS[action]
+    prefix = action if action in ("reply", "note", "escalate", "send_back", "resolve") else ""
+    form = form_class(prefix=prefix)
+    bound = {action: form} if prefix else {}
+    if not form.validate():
+        if form.csrf_token.errors:
+            flash(
+                _(
+                    "For your security this form has expired. "
+                    "Check what you entered and send it again."
+                ),
+                "error",
+            )
+        else:
+            flash(_("Check the form: the action was not done."), "error")
+        return _panel(ticket, 422, **bound)
+    values = {name: getattr(form, name).data for name in fields}
+    try:
+        done = services.act(
+            member=current_user,
+            ticket=ticket,
+            version=int(form.version.data),
+            action=action,
+            address=ratelimit.client_address(),
+            **values,
+        )
+    except services.TicketChanged:
+        flash(
+            _(
+                "Someone changed this ticket while you were working on it. "
+                "Check the latest state below; your text is kept, send it again if it still fits."
+            ),
+            "error",
+        )
+        return _panel(queries.ticket(ref), 409, **bound)
+    except states.TransitionError:
+        flash(_("This is not possible in the ticket's current state."), "error")
+        return _panel(queries.ticket(ref), 409, **bound)
+    except services.BadAction:
+        flash(_("Choose someone who works on this tier."), "error")
+        return _panel(queries.ticket(ref), 422, **bound)
+    flash(_done_message(action, done.ticket), "success")
+    if not done.still_mine:
+        target = url_for(".queue")
+        if htmx:
+            return _fragment("", 200, **{"HX-Redirect": target})
+        return redirect(target, 303)
+    if htmx:
+        return _panel(queries.ticket(ref))
+    return redirect(url_for(".ticket", ref=ticket.reference), 303)
+
+
+@bp.get("/tickets/<ref>/files/<int:attachment_id>")
+@requires(access.works_tickets)
+def download(ref: str, attachment_id: int):
+    """A player's file, only ever as a download, never shown in the browser."""
+    ticket = _ticket_or_404(ref)
+    attachment = queries.attachment(ticket.id, attachment_id)
+    if attachment is None:
+        abort(404)
+    try:
+        path = uploads.open_stored(tickets.upload_dir(), attachment.stored_name)
+    except FileNotFoundError:
+        abort(404)
+    services.record_now(
+        current_user,
+        "download",
+        target=ticket.reference,
+        detail=attachment.display_name,
+        address=ratelimit.client_address(),
+    )
+    response = send_file(
+        path,
+        mimetype=attachment.mimetype,
+        as_attachment=True,
+        download_name=attachment.display_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- the audit log ------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@requires(access.may_read_audit)
+def audit():
+    page = request.args.get("page", "1")
+    number = int(page) if page.isdigit() and len(page) < 6 else 1
+    entries, total = queries.audit(number)
+    return render_template("staff/audit.html", entries=entries, total=total, page=number)
