@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter.articles import views as articles_views
     from helpcenter.contact import api as contact_api
     from helpcenter.contact import views as contact_views
+    from helpcenter.editor import views as editor_views
     from helpcenter.search import cli as search_cli
     from helpcenter.search import views as search_views
     from helpcenter.staff import auth as staff_auth
@@ -59,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     staff_auth.init_app(app)
     app.register_blueprint(staff_views.bp)
     app.register_blueprint(staff_reports.bp)
+    app.register_blueprint(editor_views.bp)
     app.cli.add_command(articles_cli.content)
     app.cli.add_command(search_cli.search)
     app.cli.add_command(tickets_cli.sla)

@@ -24,19 +24,32 @@ def _directory(value: str | None) -> str:
     help=(
         "Validate every file in DIR (default: content/), then sync the database in one "
         "transaction: new and changed articles are saved, articles no longer in DIR are "
-        "unpublished. On any problem, print path:line: message for each, exit 1 and change nothing."
+        "unpublished. On any problem, print path:line: message for each, exit 1 and change "
+        "nothing. Refuses to replace articles edited in the workspace since, naming them, "
+        "unless --force."
     ),
 )
 @click.argument("directory", metavar="[DIR]", required=False)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Load even over articles that editors changed in the workspace since the last load.",
+)
 @with_appcontext
-def load(directory: str | None) -> None:
+def load(directory: str | None, force: bool) -> None:
     directory = _directory(directory)
     try:
-        report = services.load_content(directory=directory)
+        report = services.load_content(directory=directory, force=force)
     except services.ContentInvalid as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         click.echo(f"{len(exc.problems)} problem(s); nothing was loaded.", err=True)
+        raise SystemExit(1) from None
+    except services.ContentConflict as exc:
+        click.echo("Edited in the workspace since the last load (export them first):", err=True)
+        for name in exc.articles:
+            click.echo(f"  {name}", err=True)
+        click.echo("Nothing was loaded; --force loads over them.", err=True)
         raise SystemExit(1) from None
     cache.clear()
     generation = search_services.reindex()
@@ -82,3 +95,25 @@ def check(directory: str | None, strict: bool, quiet: bool) -> None:
     )
     if content_set.problems or (strict and (totals["outdated"] or totals["missing"])):
         raise SystemExit(1)
+
+
+@content.command(
+    "export",
+    help=(
+        "Write the published categories and articles into DIR in the content format, with "
+        "translated_from and source_hash, for review in git. Unchanged files are left alone; "
+        "folders of articles no longer published are removed. Loading DIR afterwards changes "
+        "nothing."
+    ),
+)
+@click.argument("directory", metavar="DIR")
+@with_appcontext
+def export(directory: str) -> None:
+    try:
+        report = services.export_content(directory=directory)
+    except OSError as problem:
+        raise click.ClickException(f"cannot write {directory}: {problem}") from None
+    click.echo(
+        f"Exported {report.articles} articles to {directory}: {report.files} file(s) written, "
+        f"{len(report.removed)} removed."
+    )

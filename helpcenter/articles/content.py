@@ -359,8 +359,13 @@ def _render_all(content: ContentSet) -> None:
         for tr in article.translations.values():
             tr.rendered = render_markdown(
                 tr.body_md,
-                resolve_link=lambda href, tr=tr, a=article: _resolve(
-                    href, a, tr.lang, where, categories
+                resolve_link=lambda href, tr=tr, a=article: resolve_link(
+                    href,
+                    category=a.category,
+                    slug=a.slug,
+                    lang=tr.lang,
+                    where=where,
+                    categories=categories,
                 ),
             )
             for line, href in tr.rendered.bad_links:
@@ -373,13 +378,17 @@ def _render_all(content: ContentSet) -> None:
                 )
 
 
-def _resolve(
-    href: str, article: SourceArticle, lang: str, where: dict[str, str], categories: set[str]
+def resolve_link(
+    href: str, *, category: str, slug: str, lang: str, where: dict[str, str], categories: set[str]
 ) -> str | None:
-    """Map `../../<category>/<article>/` (optionally `<lang>.md`, `#anchor`) to its page URL."""
+    """Map `../../<category>/<article>/` (optionally `<lang>.md`, `#anchor`) to its page URL.
+
+    The link is written in article `slug` of `category`; `where` maps the slugs of the
+    articles that may be linked to their categories, `categories` the categories that may.
+    """
     parts = urlsplit(href)
     fragment = f"#{parts.fragment}" if parts.fragment else ""
-    target = posixpath.normpath(posixpath.join(article.category, article.slug, parts.path))
+    target = posixpath.normpath(posixpath.join(category, slug, parts.path))
     segments = [s for s in target.split("/") if s]
     if segments and segments[-1].endswith(".md") and segments[-1][:-3] in LANGUAGES:
         lang = segments.pop()[:-3]

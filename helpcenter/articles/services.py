@@ -1,23 +1,44 @@
-"""Use cases that change the knowledge base: loading content and recording votes."""
+"""Use cases that change the knowledge base: loading and exporting content, publishing, votes."""
 
+import json
 import logging
+import shutil
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
-from helpcenter.articles.content import LANGUAGES, ContentSet, Problem, SourceArticle, read_content
-from helpcenter.articles.models import Article, ArticleTranslation, ArticleVote, Category
+from helpcenter.articles.content import (
+    LANGUAGES,
+    ContentSet,
+    Problem,
+    SourceArticle,
+    read_content,
+    resolve_link,
+)
+from helpcenter.articles.models import (
+    Article,
+    ArticleRevision,
+    ArticleTranslation,
+    ArticleVote,
+    Category,
+    RevisionOrigin,
+)
+from helpcenter.articles.rendering import Rendered, render_markdown
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
 
 log = logging.getLogger(__name__)
 RELATED_LIMIT = 4
+LOADER = "content load"
 
 
 class ContentInvalid(Exception):
@@ -32,6 +53,14 @@ class ArticleNotFound(Exception):
     """No published article with that slug."""
 
 
+class ContentConflict(Exception):
+    """Editors changed these articles in the workspace since the last load; nothing was loaded."""
+
+    def __init__(self, articles: list[str]):
+        super().__init__(f"{len(articles)} article(s) edited in the workspace")
+        self.articles = articles
+
+
 @dataclass
 class LoadReport:
     created: list[str] = field(default_factory=list)
@@ -44,25 +73,32 @@ class LoadReport:
         return bool(self.created or self.updated or self.unpublished)
 
 
-def load_content(*, directory: str | Path) -> LoadReport:
+def load_content(*, directory: str | Path, force: bool = False) -> LoadReport:
     """Validate `directory` completely, then sync the database with it in one transaction.
 
-    New and changed articles are saved, articles missing from the directory are
-    unpublished. Raises ContentInvalid (and changes nothing) if any file has a problem.
+    New and changed articles are saved (each changed text as a new revision), articles
+    missing from the directory are unpublished. Raises ContentInvalid if any file has a
+    problem, and ContentConflict if the load would replace what editors changed in the
+    workspace since (unless `force`); either way nothing changes.
     """
     content = read_content(directory)
     if content.problems:
         raise ContentInvalid(content.problems)
+    if not force:
+        conflicts = _workspace_changes(content)
+        if conflicts:
+            raise ContentConflict(conflicts)
     report = LoadReport()
     try:
         categories = _sync_categories(content)
-        related = _related(content)
+        related = related_articles(_items_of(content))
         existing = {a.slug: a for a in db.session.scalars(select(Article))}
         for source in content.articles:
             article = existing.pop(source.slug, None)
             if article is None:
                 article = Article(slug=source.slug, category=categories[source.category])
                 db.session.add(article)
+                db.session.flush()
                 report.created.append(source.slug)
                 _sync_article(article, source, related)
             elif _sync_article(article, source, related) | _set(
@@ -151,6 +187,10 @@ def _sync_article(article: Article, source: SourceArticle, related: dict) -> boo
             source_hash=src.source_hash,
             related=related[(source.slug, lang)],
         )
+        # A newer revision than the published one is an editor's draft: a (forced) load
+        # replaces it with what the files say, as the newest revision.
+        if content_changed or tr.revision_id is None or _has_draft(article.id, lang, tr):
+            tr.revision_id = _loaded_revision(article, lang, tr).id
         if content_changed:
             tr.updated_at = utcnow()
             article.updated_at = tr.updated_at
@@ -161,31 +201,330 @@ def _sync_article(article: Article, source: SourceArticle, related: dict) -> boo
     return changed
 
 
-def _related(content: ContentSet) -> dict[tuple[str, str], list[str]]:
+def _has_draft(article_id: int, lang: str, tr: ArticleTranslation) -> bool:
+    newest = db.session.scalar(
+        select(func.max(ArticleRevision.id)).where(
+            ArticleRevision.article_id == article_id, ArticleRevision.lang == lang
+        )
+    )
+    return newest is not None and newest != tr.revision_id
+
+
+def _next_number(article_id: int, lang: str) -> int:
+    highest = db.session.scalar(
+        select(func.max(ArticleRevision.number)).where(
+            ArticleRevision.article_id == article_id, ArticleRevision.lang == lang
+        )
+    )
+    return (highest or 0) + 1
+
+
+def _loaded_revision(article: Article, lang: str, tr: ArticleTranslation) -> ArticleRevision:
+    """The revision a load makes of a text it saved: in the files too, so synced."""
+    revision = ArticleRevision(
+        article_id=article.id,
+        lang=lang,
+        number=_next_number(article.id, lang),
+        title=tr.title,
+        summary=tr.summary,
+        tags=list(tr.tags),
+        body_md=tr.body_md,
+        body_hash=tr.body_hash,
+        translated_from=tr.translated_from,
+        source_hash=tr.source_hash,
+        author=LOADER,
+        origin=RevisionOrigin.LOAD,
+        is_synced=True,
+    )
+    db.session.add(revision)
+    db.session.flush()
+    return revision
+
+
+def latest_revisions(article_ids: Iterable[int] | None = None) -> dict:
+    """The newest revision per (article id, language), of some articles or of all."""
+    newest = select(
+        ArticleRevision.article_id,
+        ArticleRevision.lang,
+        func.max(ArticleRevision.number).label("number"),
+    ).group_by(ArticleRevision.article_id, ArticleRevision.lang)
+    if article_ids is not None:
+        newest = newest.where(ArticleRevision.article_id.in_(list(article_ids)))
+    newest = newest.subquery()
+    revisions = db.session.scalars(
+        select(ArticleRevision).join(
+            newest,
+            (ArticleRevision.article_id == newest.c.article_id)
+            & (ArticleRevision.lang == newest.c.lang)
+            & (ArticleRevision.number == newest.c.number),
+        )
+    )
+    return {(r.article_id, r.lang): r for r in revisions}
+
+
+def _workspace_changes(content: ContentSet) -> list[str]:
+    """Articles (and languages) whose newest text is an editor's and the load would replace."""
+    articles = {a.slug: a for a in db.session.scalars(select(Article))}
+    latest = latest_revisions()
+    conflicts = []
+    for source in content.articles:
+        article = articles.pop(source.slug, None)
+        if article is None:
+            continue
+        for lang in LANGUAGES:
+            revision = latest.get((article.id, lang))
+            if revision is None or revision.is_synced:
+                continue
+            src = source.translations.get(lang)
+            written = (src.title, src.summary, list(src.tags), src.body_md) if src else None
+            written = written and (*written, src.translated_from, src.source_hash)
+            kept = (
+                revision.title,
+                revision.summary,
+                list(revision.tags),
+                revision.body_md,
+                revision.translated_from,
+                revision.source_hash,
+            )
+            if written != kept:
+                conflicts.append(f"{article.slug} ({lang})")
+    for article in articles.values():
+        unsynced = [
+            lang
+            for lang in LANGUAGES
+            if (revision := latest.get((article.id, lang))) is not None and not revision.is_synced
+        ]
+        if article.is_published and unsynced:
+            conflicts.append(f"{article.slug} ({', '.join(unsynced)}; not in the directory)")
+    return sorted(conflicts)
+
+
+@dataclass(frozen=True)
+class RelatedItem:
+    slug: str
+    category: str
+    texts: dict  # lang -> (tags, body_md)
+
+
+def _items_of(content: ContentSet) -> list[RelatedItem]:
+    return [
+        RelatedItem(
+            a.slug, a.category, {lang: (tr.tags, tr.body_md) for lang, tr in a.translations.items()}
+        )
+        for a in content.articles
+    ]
+
+
+def related_articles(items: list[RelatedItem]) -> dict[tuple[str, str], list[str]]:
     """Related articles per (slug, lang): shared tags, links between them, same category."""
     result = {}
+    category_of = {item.slug: item.category for item in items}
     for lang in LANGUAGES:
-        candidates = [a for a in content.articles if lang in a.translations]
-        for article in content.articles:
-            tr = article.translations.get(lang)
-            if tr is None:
-                continue
-            tags = {t.lower() for t in tr.tags}
+        candidates = [item for item in items if lang in item.texts]
+        for item in candidates:
+            tags_here, body = item.texts[lang]
+            tags = {t.lower() for t in tags_here}
             scores = Counter()
             for other in candidates:
-                if other.slug == article.slug:
+                if other.slug == item.slug:
                     continue
-                other_tr = other.translations[lang]
-                score = 2 * len(tags & {t.lower() for t in other_tr.tags})
-                score += 3 * (f"/{other.slug}/" in tr.body_md) + 3 * (
-                    f"/{article.slug}/" in other_tr.body_md
-                )
-                score += 2 * (other.category == article.category)
+                other_tags, other_body = other.texts[lang]
+                score = 2 * len(tags & {t.lower() for t in other_tags})
+                score += 3 * (f"/{other.slug}/" in body) + 3 * (f"/{item.slug}/" in other_body)
+                score += 2 * (other.category == item.category)
                 if score:
                     scores[other.slug] = score
-            ranked = sorted(scores, key=lambda s: -scores[s])
-            result[(article.slug, lang)] = ranked[:RELATED_LIMIT]
+            # Ties go in content order (category, then slug), whatever order items came in.
+            ranked = sorted(scores, key=lambda s: (-scores[s], category_of[s], s))
+            result[(item.slug, lang)] = ranked[:RELATED_LIMIT]
     return result
+
+
+# --- publishing from the workspace ---------------------------------------------------------------
+
+
+def _published_articles() -> list[Article]:
+    return list(
+        db.session.scalars(
+            select(Article)
+            .join(Category)
+            .where(Article.is_published, Category.is_published)
+            .options(selectinload(Article.translations), selectinload(Article.category))
+        )
+    )
+
+
+def render_for(article: Article, lang: str, body_md: str) -> Rendered:
+    """Render a body of `article` as its public page would: links only to published articles."""
+    published = _published_articles()
+    where = {a.slug: a.category.slug for a in published}
+    where[article.slug] = article.category.slug
+    categories = {a.category.slug for a in published} | {article.category.slug}
+    return render_markdown(
+        body_md,
+        resolve_link=lambda href: resolve_link(
+            href,
+            category=article.category.slug,
+            slug=article.slug,
+            lang=lang,
+            where=where,
+            categories=categories,
+        ),
+    )
+
+
+def publish_revision(article: Article, revision: ArticleRevision) -> ArticleTranslation:
+    """Make `revision` the text players read in its language, and put the article on the site.
+
+    Related articles are worked out again over everything published, as a load would.
+    """
+    rendered = render_for(article, revision.lang, revision.body_md)
+    tr = next((t for t in article.translations if t.lang == revision.lang), None)
+    if tr is None:
+        tr = ArticleTranslation(lang=revision.lang)
+        article.translations.append(tr)
+    now = utcnow()
+    _set(
+        tr,
+        title=revision.title,
+        summary=revision.summary,
+        tags=list(revision.tags),
+        body_md=revision.body_md,
+        body_html=rendered.html,
+        toc=rendered.toc,
+        word_count=rendered.word_count,
+        body_hash=revision.body_hash,
+        translated_from=revision.translated_from,
+        source_hash=revision.source_hash,
+        revision_id=revision.id,
+    )
+    tr.updated_at = article.updated_at = now
+    article.is_published = True
+    db.session.flush()
+    _refresh_related()
+    db.session.commit()
+    return tr
+
+
+def _refresh_related() -> None:
+    published = _published_articles()
+    related = related_articles(
+        [
+            RelatedItem(
+                a.slug, a.category.slug, {tr.lang: (tr.tags, tr.body_md) for tr in a.translations}
+            )
+            for a in published
+        ]
+    )
+    for article in published:
+        for tr in article.translations:
+            _set(tr, related=related[(article.slug, tr.lang)])
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportReport:
+    articles: int = 0
+    files: int = 0
+    removed: list[str] = field(default_factory=list)
+
+
+def _quoted(text: str) -> str:
+    # A JSON string is a YAML double-quoted scalar: any text, quotes and colons included.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _article_file(tr: ArticleTranslation, position: int) -> str:
+    lines = ["---", f"title: {_quoted(tr.title)}"]
+    if tr.summary:
+        lines.append(f"summary: {_quoted(tr.summary)}")
+    if tr.tags:
+        lines.append("tags: [" + ", ".join(_quoted(t) for t in tr.tags) + "]")
+    lines.append(f"order: {position}")
+    if tr.translated_from:
+        lines.append(f"translated_from: {tr.translated_from}")
+    if tr.source_hash:
+        lines.append(f'source_hash: "{tr.source_hash}"')
+    lines.append("---")
+    return "\n".join(lines) + "\n" + tr.body_md
+
+
+def _write(path: Path, text: str) -> bool:
+    """Write `text` to `path` unless it says that already; whether it was written."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+    return True
+
+
+def _is_article_folder(path: Path) -> bool:
+    if not path.is_dir():
+        return False
+    return {p.name for p in path.iterdir()} <= {f"{lang}.md" for lang in LANGUAGES}
+
+
+def export_content(*, directory: str | Path) -> ExportReport:
+    """Write the published categories and articles into `directory` in the content format.
+
+    Files that already say the same are left alone; article folders and language files of
+    what is no longer published are removed (only folders that hold nothing but article
+    files). Loading the directory afterwards changes nothing. The exported revisions count
+    as synced: a later load may replace them.
+    """
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    report = ExportReport()
+    categories = db.session.scalars(
+        select(Category).where(Category.is_published).order_by(Category.slug)
+    ).all()
+    by_category: dict[int, list[Article]] = {}
+    for article in _published_articles():
+        by_category.setdefault(article.category_id, []).append(article)
+    for category in categories:
+        folder = root / category.slug
+        data = {"order": category.position, "title": dict(category.titles)}
+        if category.descriptions:
+            data["description"] = dict(category.descriptions)
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+        report.files += _write(folder / "_category.yml", text)
+        keep = set()
+        for article in sorted(by_category.get(category.id, []), key=lambda a: a.slug):
+            keep.add(article.slug)
+            report.articles += 1
+            languages = {tr.lang: tr for tr in article.translations}
+            for lang in LANGUAGES:
+                path = folder / article.slug / f"{lang}.md"
+                tr = languages.get(lang)
+                if tr is None:
+                    if path.exists():
+                        path.unlink()
+                        report.removed.append(str(path))
+                    continue
+                report.files += _write(path, _article_file(tr, article.position))
+                if tr.revision_id is not None:
+                    db.session.execute(
+                        update(ArticleRevision)
+                        .where(ArticleRevision.id == tr.revision_id)
+                        .values(is_synced=True)
+                    )
+        for stale in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in keep):
+            if _is_article_folder(stale):
+                shutil.rmtree(stale)
+                report.removed.append(str(stale))
+    published = {c.slug for c in categories}
+    for stale in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in published):
+        article_folders = [p for p in stale.iterdir() if p.is_dir()]
+        if (stale / "_category.yml").is_file() and all(map(_is_article_folder, article_folders)):
+            shutil.rmtree(stale)
+            report.removed.append(str(stale))
+    db.session.commit()
+    log.info("content exported to %s: %d articles", directory, report.articles)
+    return report
 
 
 def record_vote(*, slug: str, lang: str, visitor_id: str, is_helpful: bool) -> ArticleVote:

@@ -120,7 +120,7 @@ def language(code: str):
 def home():
     if access.works_tickets(current_user.role):
         return redirect(url_for(".queue"))
-    return render_template("staff/home.html")
+    return redirect(url_for("editor.overview"))  # editors: the only other role
 
 
 # --- the queue ----------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def test_pages_by_role(app, console, role):
     got = {url: client.get(url).status_code for url in expected}
     assert got == expected
     home = client.get("/staff/")
-    assert home.status_code == (302 if works else 200)
+    assert home.status_code == 302
+    assert home.headers["Location"] == ("/staff/tickets" if works else "/staff/content")
 
 
 def test_operators_cannot_switch_to_another_tier(app, console):

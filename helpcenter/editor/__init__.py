@@ -1,0 +1,1 @@
+"""Editors' workspace: write, translate, review and publish articles in the staff console."""
