@@ -27,8 +27,10 @@ class Config:
     SESSION_COOKIE_SECURE = None
     REMEMBER_COOKIE_SECURE = None
     WTF_CSRF_TIME_LIMIT = None
-    # memory:// counts per worker process; use redis://host:6379 to share limits across workers.
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Redis shared by every host (rate limits, view counters); empty: none, single host.
+    REDIS_URL = ""
+    # memory:// counts per worker process; empty: REDIS_URL when set, else memory://.
+    RATELIMIT_STORAGE_URI = ""
     RATELIMIT_ENABLED = True
     VOTE_RATE_LIMIT = "30 per minute"
     # The contact form: posts per client address, and tickets filed per email address. Generous

@@ -15,7 +15,8 @@ from limits.strategies import MovingWindowRateLimiter
 
 
 def init_app(app: Flask) -> None:
-    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    uri = app.config["RATELIMIT_STORAGE_URI"] or app.config["REDIS_URL"] or "memory://"
+    storage = storage_from_string(uri)
     app.extensions["rate_limiter"] = MovingWindowRateLimiter(storage)
 
 

@@ -80,7 +80,8 @@ def loaded(app):
 
 
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    """The page's CSRF token, from a hand-written field or a (prefixed) WTForms one."""
+    match = re.search(r'name="(?:[\w-]*-)?csrf_token"(?: type="hidden")? value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
 

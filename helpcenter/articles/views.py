@@ -12,7 +12,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_htmx import make_response
 
 from helpcenter import support
 from helpcenter.articles import queries, services
@@ -20,7 +19,7 @@ from helpcenter.articles.forms import VoteForm
 from helpcenter.extensions import htmx
 from helpcenter.ratelimit import rate_limit
 from helpcenter.web import language_blueprint
-from helpcenter.web.pages import render_page
+from helpcenter.web.pages import render_page, varying
 
 bp = language_blueprint("articles", __name__, template_folder="templates")
 
@@ -125,13 +124,11 @@ def vote(category: str, article: str):
         abort(404)
     session["votes"] = {**session.get("votes", {}), article: form.helpful.data}
     if htmx:
-        response = make_response(
+        return varying(
             render_template(
                 "articles/_feedback.html", slug=article, category=category, vote=form.helpful.data
             )
         )
-        response.headers["Vary"] = "HX-Request"
-        return response
     return redirect(
         url_for(".show", category=category, article=article, _anchor="hc-feedback"), 303
     )

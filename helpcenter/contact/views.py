@@ -9,7 +9,6 @@ with the text kept instead of an error page.
 import logging
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_htmx import make_response
 
 from helpcenter import ratelimit
 from helpcenter.articles.services import ArticleNotFound
@@ -28,6 +27,7 @@ from helpcenter.support import current as support_config
 from helpcenter.tickets import reference, states
 from helpcenter.tickets import services as tickets
 from helpcenter.web import language_blueprint
+from helpcenter.web.pages import varying
 
 log = logging.getLogger(__name__)
 bp = language_blueprint("contact", __name__, template_folder="templates")
@@ -65,12 +65,6 @@ def _language_switch() -> dict:
             for code in current_app.config["LANGUAGES"]
         }
     }
-
-
-def _fragment(template: str, **context):
-    response = make_response(render_template(template, **context))
-    response.headers["Vary"] = "HX-Request"
-    return response
 
 
 def _grant(ref: str) -> None:
@@ -130,7 +124,9 @@ def fields():
     if request.headers.get("HX-Trigger-Name") == "channel":
         form.channel_chosen.data = "1"
     form.pick_channel()
-    return _fragment("contact/_channel.html", form=form, recommendation=form.recommendation())
+    return varying(
+        render_template("contact/_channel.html", form=form, recommendation=form.recommendation())
+    )
 
 
 @bp.get("/contact/suggest")
@@ -140,9 +136,7 @@ def suggest():
     if not htmx:
         return redirect(url_for("search.results", lang=g.lang, q=text))
     found = queries.suggestions(text=text, lang=g.lang, topic=request.args.get("topic", ""))
-    return _fragment(
-        "contact/_suggestions.html", suggestions=found, topic=request.args.get("topic", "")
-    )
+    return varying(render_template("contact/_suggestions.html", suggestions=found))
 
 
 @bp.post("/contact/solved")
@@ -157,7 +151,7 @@ def solved():
     except ArticleNotFound:
         abort(404)
     if htmx:
-        return _fragment("contact/_solved.html")
+        return varying(render_template("contact/_solved.html"))
     return redirect(url_for(".form", solved="1", _anchor="hc-solved"), 303)
 
 
@@ -264,13 +258,15 @@ def status_live(access: str):
     if not htmx:
         return redirect(url_for(".status_page", access=access))
     page = queries.status_page(ticket)
-    return _fragment(
-        "contact/_live.html",
-        page=page,
-        access=access,
-        poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
-        redraw_forms=request.args.get("forms") != page.forms,
-        **_blank_forms(),
+    return varying(
+        render_template(
+            "contact/_live.html",
+            page=page,
+            access=access,
+            poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
+            redraw_forms=request.args.get("forms") != page.forms,
+            **_blank_forms(),
+        )
     )
 
 

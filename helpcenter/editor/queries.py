@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from helpcenter.articles.content import LANGUAGES, TranslationStatus
 from helpcenter.articles.models import Article, ArticleRevision, ArticleTranslation, Category
 from helpcenter.articles.services import latest_revisions
+from helpcenter.editor import diff
 from helpcenter.extensions import db
 
 STATES = ("published", "draft", "missing", "outdated")
@@ -158,6 +159,32 @@ def source_at_translation(text) -> ArticleRevision | None:
         )
         .order_by(ArticleRevision.number.desc())
         .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class SourceChanges:
+    """What changed in a source text since a translation of it was made."""
+
+    lines: tuple[str, ...]  # the source as it is now
+    marked: frozenset[int]  # its lines (0-based) that are new since
+    changes: tuple[diff.Line, ...]  # the differences, line by line
+
+    @property
+    def is_outdated(self) -> bool:
+        return bool(self.changes)
+
+
+def source_changes(target: ArticleRevision | None, source: ArticleRevision) -> SourceChanges:
+    """The source next to its translation `target`, with what changed since it was translated."""
+    before = source_at_translation(target) if target is not None else None
+    lines = tuple(source.body_md.splitlines())
+    if before is None or before.body_hash == source.body_hash:
+        return SourceChanges(lines, frozenset(), ())
+    return SourceChanges(
+        lines,
+        frozenset(diff.changed_lines(before.body_md, source.body_md)),
+        diff.diff(before.body_md, source.body_md),
     )
 
 

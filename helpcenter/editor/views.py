@@ -8,7 +8,6 @@ public page.
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_htmx import make_response
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -20,6 +19,7 @@ from helpcenter.i18n import _
 from helpcenter.staff import access
 from helpcenter.staff import services as staff
 from helpcenter.staff.views import private_headers, requires
+from helpcenter.web.pages import varying
 
 bp = Blueprint("editor", __name__, url_prefix="/staff/content", template_folder="templates")
 bp.after_request(private_headers)
@@ -236,9 +236,7 @@ def preview():
     found, _cells = _article_or_404(request.form.get("article", "")[:80])
     lang = _lang_or_404(request.form.get("lang", ""))
     html = _preview_of(found, lang, request.form.get("body", ""))
-    response = make_response(render_template("editor/_preview.html", preview=html))
-    response.headers["Vary"] = "HX-Request"
-    return response
+    return varying(render_template("editor/_preview.html", preview=html))
 
 
 @bp.route("/<slug:slug>/<lang>/translate", methods=["GET", "POST"])
@@ -255,15 +253,7 @@ def translate(slug: str, lang: str):
     if source is None:
         flash(_("There is no text in that language to translate from yet."), "error")
         return redirect(url_for(".article", slug=found.slug))
-    before = queries.source_at_translation(target) if target else None
-    changed = before is not None and before.body_hash != source.body_hash
-    context = {
-        "source": source,
-        "source_lines": source.body_md.splitlines(),
-        "marked": diff.changed_lines(before.body_md, source.body_md) if changed else set(),
-        "source_diff": diff.diff(before.body_md, source.body_md) if changed else (),
-        "outdated": changed,
-    }
+    context = {"source": source, "changes": queries.source_changes(target, source)}
     if request.method == "GET":
         form = forms.ArticleForm(formdata=None)
         if target is not None:
@@ -344,7 +334,7 @@ def history(slug: str, lang: str):
     )
 
 
-@bp.post("/<slug:slug>/<lang>/restore/<int:number>")
+@bp.post("/<slug:slug>/<lang>/restore/<id:number>")
 @editor_only
 def restore(slug: str, lang: str, number: int):
     lang = _lang_or_404(lang)

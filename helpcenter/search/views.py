@@ -3,11 +3,10 @@
 import secrets
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
-from flask_htmx import make_response
 
 from helpcenter.extensions import csrf, htmx
 from helpcenter.search import services
-from helpcenter.web.pages import render_page
+from helpcenter.web.pages import render_page, varying
 
 bp = Blueprint("search", __name__, template_folder="templates")
 PER_PAGE = 10
@@ -32,9 +31,7 @@ def results(lang: str):
         lambda: {"results": found, "log_id": _LOG_MARK if log_id is not None else None},
         marks={f"/opened/{_LOG_MARK}/": f"/opened/{log_id}/"},
     )
-    response = make_response(html)
-    response.headers["Vary"] = "HX-Request"
-    return response
+    return varying(html)
 
 
 @bp.get("/<lang:lang>/search/suggest")
@@ -45,7 +42,7 @@ def suggest(lang: str):
     return render_template("search/_suggest.html", results=found)
 
 
-@bp.get("/<lang:lang>/search/opened/<int:log_id>/<int:rank>/<slug:category>/<slug:article>/")
+@bp.get("/<lang:lang>/search/opened/<id:log_id>/<id:rank>/<slug:category>/<slug:article>/")
 def opened(lang: str, log_id: int, rank: int, category: str, article: str):
     """Count which result of a search was opened, then go to the article."""
     services.record_opened(log_id=log_id, slug=article, rank=rank)

@@ -5,7 +5,7 @@ from flask_htmx import make_response
 
 from helpcenter.extensions import htmx, login_manager
 from helpcenter.i18n import _l
-from helpcenter.staff import access, services
+from helpcenter.staff import access, queries, services
 
 
 def init_app(app: Flask) -> None:
@@ -32,4 +32,8 @@ def _unauthorized():
 
 
 def _template_globals() -> dict:
-    return {"staff_access": access, "staff_roles": access.ROLE_NAMES}
+    return {
+        "staff_access": access,
+        "staff_roles": access.ROLE_NAMES,
+        "due_state": queries.due_state,
+    }

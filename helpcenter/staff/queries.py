@@ -1,7 +1,9 @@
 """Read models of the staff console: the queue under SLA, one ticket, the audit log."""
 
+import csv
+import io
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
@@ -15,7 +17,28 @@ from helpcenter.tickets.models import Attachment, Ticket, TicketMessage
 PER_PAGE = 25
 STATE_FILTERS = ("open", *states.STATES, "all")
 # Due within this long: shown as close to its deadline.
-SOON_MINUTES = 30
+SOON = timedelta(minutes=30)
+CSV_COLUMNS = (
+    "reference",
+    "created_at",
+    "topic",
+    "channel",
+    "language",
+    "state",
+    "tier",
+    "assignee",
+    "email",
+    "subject",
+    "due_at",
+    "due_kind",
+)
+
+
+def due_state(due_at: datetime, now: datetime) -> str:
+    """How close a deadline is: "overdue", "soon" (within SOON) or "ok"."""
+    if due_at <= now:
+        return "overdue"
+    return "soon" if due_at - now <= SOON else "ok"
 
 
 @dataclass(frozen=True)
@@ -178,6 +201,22 @@ def export_rows(filters: Filters, *, me: str, limit: int = 50_000) -> tuple[Row,
         .limit(limit)
     )
     return _rows(statement)
+
+
+def _cell(value) -> str:
+    text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+    # A spreadsheet runs a cell that starts like a formula: make it text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def as_csv(rows: tuple[Row, ...]) -> str:
+    """The queue rows as CSV, one line per ticket, safe to open in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(getattr(row, column)) for column in CSV_COLUMNS])
+    return out.getvalue()
 
 
 def ticket(ref: str) -> Ticket | None:

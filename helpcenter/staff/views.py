@@ -5,8 +5,6 @@ Every page checks the role on the server (`access`); a ticket outside the member
 forms with a redirect back (303), each with a message.
 """
 
-import csv
-import io
 from functools import wraps
 
 from flask import (
@@ -20,7 +18,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_htmx import make_response
 from flask_login import current_user, login_required, login_user, logout_user
 
 from helpcenter import ratelimit, support
@@ -29,6 +26,7 @@ from helpcenter.i18n import LANG_COOKIE, _
 from helpcenter.staff import access, forms, queries, replies, services
 from helpcenter.tickets import labels, states, uploads
 from helpcenter.tickets import services as tickets
+from helpcenter.web.pages import varying
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -55,13 +53,6 @@ def requires(check):
         return wrapper
 
     return decorator
-
-
-def _fragment(html: str, status: int = 200, **headers):
-    response = make_response(html, status)
-    response.headers["Vary"] = "HX-Request"
-    response.headers.update(headers)
-    return response
 
 
 # --- signing in ----------------------------------------------------------------------------------
@@ -149,32 +140,8 @@ def queue():
         "labels": labels,
     }
     if htmx:
-        return _fragment(render_template("staff/_queue.html", **context))
-    response = make_response(render_template("staff/queue.html", **context))
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
-_CSV_COLUMNS = (
-    "reference",
-    "created_at",
-    "topic",
-    "channel",
-    "language",
-    "state",
-    "tier",
-    "assignee",
-    "email",
-    "subject",
-    "due_at",
-    "due_kind",
-)
-
-
-def _cell(value) -> str:
-    text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
-    # A spreadsheet runs a cell that starts like a formula: make it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+        return varying(render_template("staff/_queue.html", **context))
+    return varying(render_template("staff/queue.html", **context))
 
 
 @bp.get("/tickets.csv")
@@ -188,12 +155,7 @@ def export():
         detail=f"{len(rows)} tickets; " + str(filters.args()),
         address=ratelimit.client_address(),
     )
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(_CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(getattr(row, column)) for column in _CSV_COLUMNS])
-    response = current_app.response_class(out.getvalue(), mimetype="text/csv")
+    response = current_app.response_class(queries.as_csv(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="tickets-{filters.tier}.csv"'
     return response
 
@@ -231,7 +193,7 @@ def _panel(ticket, status: int = 200, **bound):
         "open_action": next(iter(bound), ""),
     }
     if htmx:
-        return _fragment(render_template("staff/_ticket.html", **context), status)
+        return varying(render_template("staff/_ticket.html", **context), status)
     return render_template("staff/ticket.html", **context), status
 
 
@@ -251,7 +213,7 @@ def reply_form(ref: str):
     form = forms.ReplyForm(formdata=None, prefix="reply")
     canned = replies.find(ticket.language, request.args.get("canned", ""))
     form.body.data = canned.body if canned else ""
-    return _fragment(
+    return varying(
         render_template(
             "staff/_reply_form.html",
             ticket=ticket,
@@ -346,14 +308,14 @@ def act(ref: str, action: str):
     if not done.still_mine:
         target = url_for(".queue")
         if htmx:
-            return _fragment("", 200, **{"HX-Redirect": target})
+            return varying("", 200, **{"HX-Redirect": target})
         return redirect(target, 303)
     if htmx:
         return _panel(queries.ticket(ref))
     return redirect(url_for(".ticket", ref=ticket.reference), 303)
 
 
-@bp.get("/tickets/<ref>/files/<int:attachment_id>")
+@bp.get("/tickets/<ref>/files/<id:attachment_id>")
 @requires(access.works_tickets)
 def download(ref: str, attachment_id: int):
     """A player's file, only ever as a download, never shown in the browser."""

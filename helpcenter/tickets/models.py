@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpcenter.db import Base, utcnow
@@ -157,3 +157,40 @@ class Deflection(Base):
     language: Mapped[str] = mapped_column(String(2))
     topic: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoredFile(Base):
+    """The bytes of a player's file, kept in the database (the default file storage).
+
+    Written in the same transaction as the ticket or reply it belongs to, so a filing is all
+    or nothing, and a backup of the database is a backup of the files too.
+    """
+
+    __tablename__ = "stored_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotentRequest(Base):
+    """The first answer to a request sent with an idempotency key, replayed to its retries.
+
+    `scope` says who owns the key (an API key's name, or "contact-form"), so two clients
+    cannot collide; `request_hash` is the sha256 of the request body, so the same key with
+    another body is refused.
+    """
+
+    __tablename__ = "idempotent_request"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotent_request_scope_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(90))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None]
+    response_body: Mapped[str] = mapped_column(Text, default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -18,7 +18,7 @@ from flask_babel import format_datetime, get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from helpcenter.articles import queries
 from helpcenter.i18n import LANG_COOKIE, LANGUAGE_NAMES, best_language
@@ -65,6 +65,13 @@ class SlugConverter(BaseConverter):
     regex = r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?"
 
 
+class IdConverter(IntegerConverter):
+    """A row id in a URL: 1 to 2^31-1. Larger numbers are a 404, not a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 def init_app(app: Flask) -> None:
     langs = "|".join(app.config["LANGUAGES"])
 
@@ -73,6 +80,7 @@ def init_app(app: Flask) -> None:
 
     app.url_map.converters["lang"] = LangConverter
     app.url_map.converters["slug"] = SlugConverter
+    app.url_map.converters["id"] = IdConverter
     app.context_processor(_template_globals)
     app.add_template_filter(_when, "when")
     app.add_template_filter(_filesize, "filesize")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import g, render_template, request
+from flask_htmx import make_response
 from flask_wtf.csrf import generate_csrf
 
 from helpcenter import cache
@@ -47,3 +48,14 @@ def render_page(
     for mark, value in (marks or {}).items():
         html = html.replace(mark, value)
     return html
+
+
+def varying(html: str, status: int = 200, **headers):
+    """A response that differs for htmx (a fragment) and plain requests (the page): says so.
+
+    Caches must keep both apart, so every such response carries `Vary: HX-Request`.
+    """
+    response = make_response(html, status)
+    response.headers["Vary"] = "HX-Request"
+    response.headers.update(headers)
+    return response

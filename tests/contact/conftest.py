@@ -9,6 +9,7 @@ from werkzeug.test import EnvironBuilder
 
 from helpcenter.db import utcnow
 from helpcenter.tickets import services
+from tests.conftest import csrf_token as csrf_of
 
 FORM = {
     "topic": "payments",
@@ -33,13 +34,6 @@ def png_bytes(size=(40, 30)) -> bytes:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="(?:\w+-)?csrf_token" type="hidden" value="([^"]+)"', html)
-    match = match or re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
 
 
 def post_multipart(client, path: str, data: dict):

@@ -6,6 +6,7 @@ import pytest
 
 from helpcenter.staff import access
 from helpcenter.staff import services as staff
+from tests.conftest import csrf_token as csrf_of
 from tests.contact.conftest import file_ticket
 
 PASSWORD = "correct horse battery staple"
@@ -17,13 +18,6 @@ NAMES = {
     "editor": "Elvin",
     "admin": "Admin",
 }
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="(?:[\w-]*)csrf_token" type="hidden" value="([^"]+)"', html)
-    match = match or re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
 
 
 @pytest.fixture
