@@ -38,7 +38,11 @@ setup: install translations
 	$(BIN)/helpcenter content load content/
 	$(BIN)/helpcenter staff demo
 
+# The worker (SLA escalations, outbox: .eml files in instance/outbox/) runs in the background
+# and stops with the server.
 run: setup
+	$(BIN)/helpcenter worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	HELPCENTER_SESSION_COOKIE_SECURE=false $(BIN)/helpcenter run --host 127.0.0.1 --port 5000
 
 lint: install
@@ -57,6 +61,7 @@ bench: install translations
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/tickets.py
+	$(BIN)/python bench/resilience.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(COMPILED)

@@ -237,9 +237,10 @@ class Server:
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
             )
 
-    def wait_ready(self, path: str) -> None:
-        """Return once `path` answers 200; print the log tail and raise if it never does."""
-        deadline = time.monotonic() + START_TIMEOUT
+    def wait_ready(self, path: str, timeout: float = START_TIMEOUT) -> None:
+        """Return once `path` answers 200; print the log tail and raise if it never does
+        within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
         problem = "no answer"
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

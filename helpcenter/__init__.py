@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter.staff import views as staff_views
     from helpcenter.tickets import cli as tickets_cli
     from helpcenter.tickets import views as tickets_views
+    from helpcenter.worker import worker
 
     web.init_app(app)
     app.register_blueprint(web.bp)
@@ -66,5 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(tickets_cli.sla)
     app.cli.add_command(tickets_cli.outbox)
     app.cli.add_command(tickets_cli.api_key)
+    app.cli.add_command(tickets_cli.files)
     app.cli.add_command(staff_cli.staff)
+    app.cli.add_command(worker)
     return app

@@ -32,6 +32,15 @@ class Config:
     # memory:// counts per worker process; empty: REDIS_URL when set, else memory://.
     RATELIMIT_STORAGE_URI = ""
     RATELIMIT_ENABLED = True
+    # Seconds to wait for the rate-limit Redis: when it is down, requests go through (fail open)
+    # after at most this long.
+    RATELIMIT_SOCKET_TIMEOUT = 0.2
+    # Seconds to wait for a PostgreSQL connection before the request is answered with a 503.
+    DATABASE_CONNECT_TIMEOUT = 3
+    # While the database is unreachable: Retry-After of the 503 answers, and the memory for
+    # the last good copy of each public page, served instead (0: serve none).
+    OUTAGE_RETRY_AFTER_SECONDS = 30
+    STALE_PAGE_CACHE_MB = 32
     VOTE_RATE_LIMIT = "30 per minute"
     # The contact form: posts per client address, and tickets filed per email address. Generous
     # per address: mobile carriers put many players behind one address.
@@ -46,6 +55,9 @@ class Config:
     STATUS_ACTION_RATE_LIMIT = "30 per 10 minutes"
     # Tickets filed through the API per key: an integration may file hundreds a minute.
     API_RATE_LIMIT = "1200 per minute"
+    # How long a ticket filing's Idempotency-Key (or contact form token) replays its first
+    # answer; older records are ignored and removed by the worker.
+    IDEMPOTENCY_KEY_HOURS = 24
     # Ticket reads through the API per client address.
     API_READ_RATE_LIMIT = "300 per minute"
     # How often an open status page refreshes its timeline.
@@ -71,14 +83,29 @@ class Config:
     SMTP_PASSWORD = ""
     # Where support.yml lives (channels, hours, topics, SLA targets); empty: the shipped one.
     SUPPORT_FILE = ""
-    # Page views are counted in memory and written in one batch at most this often.
-    VIEW_FLUSH_SECONDS = 10.0
+    # Article views: with REDIS_URL counted in this Redis hash (and keys starting with it), which
+    # `helpcenter worker` moves into the database; without Redis written straight to it.
+    VIEW_COUNTER_KEY = "helpcenter:views"
+    # `helpcenter worker`: SLA escalations this often; the outbox and the view counts this often.
+    WORKER_SLA_SECONDS = 60.0
+    WORKER_POLL_SECONDS = 2.0
     # Read models of the knowledge base are kept per process for this long.
     PAGE_CACHE_SECONDS = 3.0
     # Search answers kept per worker for the current index (0: none).
     SEARCH_CACHE_SIZE = 2048
+    # How often each worker asks the database whether content changed since its host's search
+    # index was built (one small query); a newer version is indexed in the background.
+    SEARCH_SYNC_SECONDS = 2.0
     # Five attachments of 10 MB and the form around them.
     MAX_CONTENT_LENGTH = 52 * 1024 * 1024
+    # Where players' files are kept: "database" (rows of stored_file, shared by every host,
+    # backed up with the database) or "directory" (files on this host, for single-host
+    # installs). Reading looks in both, so an install can switch.
+    FILE_STORAGE = "database"
+    # The directory of "directory" storage; empty: <data dir>/uploads.
+    FILE_STORAGE_DIR = ""
+    # Request bodies under /api/ (JSON, no files): larger ones are a 413.
+    API_MAX_BODY_BYTES = 256 * 1024
 
 
 class TestConfig(Config):
@@ -89,7 +116,6 @@ class TestConfig(Config):
     # Cheap hashes: the suite creates and signs in accounts in many tests.
     PASSWORD_HASH_TIME_COST = 1
     PASSWORD_HASH_MEMORY_KIB = 1024
-    VIEW_FLUSH_SECONDS = 0.0
     PAGE_CACHE_SECONDS = 0.0
 
 
@@ -102,6 +128,14 @@ def finalize(config: dict) -> None:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("postgresql"):
+        # An unreachable server must cost seconds, not a hung worker.
+        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", int(config["DATABASE_CONNECT_TIMEOUT"]))
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
+    if config.get("FILE_STORAGE") not in ("database", "directory"):
+        raise ValueError("HELPCENTER_FILE_STORAGE must be 'database' or 'directory'")
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if config.get(key) is None:
             config[key] = not config.get("DEBUG")

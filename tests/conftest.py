@@ -2,6 +2,8 @@
 
 import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import flask_migrate
@@ -17,6 +19,13 @@ CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
 def _required(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0")
+
+
+def skip_without_redis(reason: str) -> None:
+    """Skip a test that needs Redis, or fail it where CI requires Redis."""
+    if _required("HELPCENTER_REQUIRE_REDIS"):
+        pytest.fail(f"HELPCENTER_REQUIRE_REDIS is set: {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -36,9 +45,7 @@ def database_url(request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def migrated_url(database_url, tmp_path_factory):
     """The database with the schema built by the Alembic migrations, as in production."""
-    app = create_app(
-        {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path_factory.mktemp("data"))}
-    )
+    app = make_app(database_url, tmp_path_factory.mktemp("data"))
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -49,16 +56,48 @@ def migrated_url(database_url, tmp_path_factory):
     return database_url
 
 
-@pytest.fixture
-def app(migrated_url, tmp_path):
-    app = create_app({"DATABASE_URL": migrated_url, "DATA_DIR": str(tmp_path / "data")})
-    yield app
+def make_app(database_url: str, data_dir, **config):
+    """An app (a host) over `database_url` with its own data directory; `config` adds settings."""
+    return create_app({"DATABASE_URL": database_url, "DATA_DIR": str(data_dir), **config})
+
+
+def empty_tables(app) -> None:
+    """Delete every table's rows and close the app's connections: what a test leaves behind."""
     with app.app_context():
         db.session.remove()
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
         db.engine.dispose()
+
+
+def eventually(
+    check: Callable[[], object],
+    seconds: float = 5.0,
+    what: str = "the condition",
+    details: Callable[[], str] | None = None,
+):
+    """Poll `check()` until it returns something truthy, and return that.
+
+    Fails the test after `seconds` with "`what` not within `seconds` s", followed by what
+    `details()` returns then (a log, say).
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            message = f"{what}: not within {seconds:g} s"
+            pytest.fail(f"{message}\n{details()}" if details else message)
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def app(migrated_url, tmp_path):
+    app = make_app(migrated_url, tmp_path / "data")
+    yield app
+    empty_tables(app)
 
 
 @pytest.fixture

@@ -1,19 +1,24 @@
 """Use cases that change the knowledge base: loading and exporting content, publishing, votes."""
 
+import hashlib
 import json
 import logging
 import shutil
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 import yaml
 from flask import current_app
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from helpcenter.articles.content import (
@@ -35,9 +40,13 @@ from helpcenter.articles.models import (
 from helpcenter.articles.rendering import Rendered, render_markdown
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
+from helpcenter.search import services as search
+from helpcenter.tickets.models import IdempotentRequest
 
 log = logging.getLogger(__name__)
 RELATED_LIMIT = 4
+# More changed articles than this in one load: search indexes rebuild rather than update.
+INDEX_CHANGES_LIMIT = 50
 LOADER = "content load"
 
 
@@ -90,6 +99,7 @@ def load_content(*, directory: str | Path, force: bool = False) -> LoadReport:
             raise ContentConflict(conflicts)
     report = LoadReport()
     try:
+        shown_before = _published_categories()
         categories = _sync_categories(content)
         related = related_articles(_items_of(content))
         existing = {a.slug: a for a in db.session.scalars(select(Article))}
@@ -116,6 +126,7 @@ def load_content(*, directory: str | Path, force: bool = False) -> LoadReport:
                 article.is_published = False
                 article.updated_at = utcnow()
                 report.unpublished.append(article.slug)
+        _record_load_changes(report, shown_before ^ _published_categories())
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -129,6 +140,30 @@ def load_content(*, directory: str | Path, force: bool = False) -> LoadReport:
         report.unchanged,
     )
     return report
+
+
+def _published_categories() -> set[str]:
+    return set(db.session.scalars(select(Category.slug).where(Category.is_published)))
+
+
+def _record_load_changes(report: LoadReport, categories: set[str]) -> None:
+    """Tell every host's search index which articles a load changed, in the load's transaction.
+
+    Articles in a category that appeared or went away count too. Past INDEX_CHANGES_LIMIT
+    articles, one "anything changed" row has each host rebuild instead.
+    """
+    slugs = {*report.created, *report.updated, *report.unpublished}
+    if categories:
+        slugs |= set(
+            db.session.scalars(
+                select(Article.slug).join(Category).where(Category.slug.in_(categories))
+            )
+        )
+    if len(slugs) > INDEX_CHANGES_LIMIT:
+        search.record_change(article_slug=None)
+        return
+    for slug in sorted(slugs):
+        search.record_change(article_slug=slug)
 
 
 def _set(obj, **values) -> bool:
@@ -402,6 +437,7 @@ def publish_revision(article: Article, revision: ArticleRevision) -> ArticleTran
     article.is_published = True
     db.session.flush()
     _refresh_related()
+    search.record_change(article_slug=article.slug)
     db.session.commit()
     return tr
 
@@ -552,44 +588,152 @@ def record_vote(*, slug: str, lang: str, visitor_id: str, is_helpful: bool) -> A
     return vote
 
 
-def add_views(counts: dict[int, int]) -> None:
-    """Add batched page views to the articles' counters in one transaction."""
-    for article_id, count in counts.items():
-        db.session.execute(
-            update(Article)
-            .where(Article.id == article_id)
-            .values(view_count=Article.view_count + count)
-        )
-    db.session.commit()
+# --- page views ----------------------------------------------------------------------------------
+#
+# With Redis (REDIS_URL), a view is one HINCRBY into the hash VIEW_COUNTER_KEY + ":pending", seen
+# by every host; `helpcenter worker` moves the counts into article.view_count. Without Redis, or
+# while Redis is down, a view is one atomic UPDATE of its article. Either way a restarted web
+# worker holds nothing that was not counted yet.
+
+# A page view must not wait for a dead Redis: it is counted in the database instead.
+VIEW_REDIS_TIMEOUT = 0.2
+# Runs of move_view_counts recorded in idempotent_request (in the same transaction as the
+# counts they add), so a run finished by another worker after a crash never adds them twice.
+VIEW_RUN_SCOPE = "worker:view-counts"
+# Built once: making an ORM UPDATE per view cost more than running it.
+_ONE_VIEW = (
+    update(Article.__table__)
+    .where(Article.__table__.c.id == bindparam("article_id"))
+    .values(view_count=Article.__table__.c.view_count + 1)
+)
+# Not waiting for the WAL flush makes a view's commit several times cheaper on PostgreSQL; only a
+# crash of the database server itself could lose the last fraction of a second of views.
+_NO_FLUSH_WAIT = db.text("SET LOCAL synchronous_commit TO OFF")
 
 
-class _ViewBuffer:
-    """Page views counted in memory and written in one batch at most every VIEW_FLUSH_SECONDS.
-
-    Writing a row per page view would make every read a write; popularity does not need
-    views to the second, and a worker that dies loses at most one interval of counts.
-    """
+class _OncePerMinute:
+    """Says a warning at most once a minute per process: an outage is not a line per view."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.counts: Counter = Counter()
-        self.flushed_at = time.monotonic()
+        self.said_at: float | None = None
+
+    def warning(self, message: str, *args) -> None:
+        now = time.monotonic()
+        with self.lock:
+            if self.said_at is not None and now - self.said_at < 60:
+                return
+            self.said_at = now
+        log.warning(message + " (said once a minute at most)", *args)
+
+
+def view_counter(*, timeout: float = VIEW_REDIS_TIMEOUT) -> redis.Redis | None:
+    """A Redis client for the view counters (None without REDIS_URL); no retries, short waits."""
+    url = current_app.config["REDIS_URL"]
+    if not url:
+        return None
+    return redis.Redis.from_url(
+        url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
+    )
+
+
+def _pending_key() -> str:
+    return current_app.config["VIEW_COUNTER_KEY"] + ":pending"
+
+
+def _runs_key() -> str:
+    return current_app.config["VIEW_COUNTER_KEY"] + ":runs"
 
 
 def count_view(*, article_id: int) -> None:
-    """Count one view of an article; flush the batch to the database when it is due."""
-    buffer = current_app.extensions.get("article_views")
-    if buffer is None:
-        buffer = current_app.extensions.setdefault("article_views", _ViewBuffer())
-    with buffer.lock:
-        buffer.counts[article_id] += 1
-        due = time.monotonic() - buffer.flushed_at >= current_app.config["VIEW_FLUSH_SECONDS"]
-        if not due:
+    """Count one view of an article where every host sees it; never raises.
+
+    In Redis when REDIS_URL is set (the worker adds it to the article later), else (and while
+    Redis is unreachable) straight in the database. A view that neither can take is dropped
+    with a warning: the page is still served.
+    """
+    extensions = current_app.extensions
+    if "view_counter" not in extensions:
+        extensions["view_warnings"] = _OncePerMinute()
+        extensions["view_counter"] = view_counter()
+    store, warnings = extensions["view_counter"], extensions["view_warnings"]
+    if store is not None:
+        try:
+            store.hincrby(_pending_key(), str(article_id), 1)
             return
-        counts, buffer.counts = dict(buffer.counts), Counter()
-        buffer.flushed_at = time.monotonic()
+        except redis.RedisError as exc:
+            warnings.warning("Redis unreachable, counting views in the database: %r", exc)
     try:
-        add_views(counts)
-    except SQLAlchemyError:
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(_NO_FLUSH_WAIT)
+        db.session.execute(_ONE_VIEW, {"article_id": article_id})
+        db.session.commit()
+    except SQLAlchemyError as exc:
         db.session.rollback()
-        log.warning("could not write %d article views; they are dropped", sum(counts.values()))
+        warnings.warning("article views not counted, database unreachable: %r", exc)
+
+
+def move_view_counts(store: redis.Redis) -> int:
+    """Add the views counted in Redis to the articles; returns how many views were added.
+
+    The pending hash is first RENAMEd to a key of this run (views counted meanwhile start a new
+    hash) and the key is listed in VIEW_COUNTER_KEY:runs; its counts are added in one
+    transaction that also records the key; then the key is deleted. Runs that died midway
+    (on any host) are finished first, their counts added only if their key was not recorded:
+    no view is lost or counted twice. Safe on several hosts at once. Raises redis.RedisError
+    and SQLAlchemyError (nothing is lost then either).
+    """
+    moved = sum(_finish_run(store, key.decode()) for key in store.smembers(_runs_key()))
+    key = claim_view_run(store)
+    if key is not None:
+        moved += _finish_run(store, key)
+    return moved
+
+
+def claim_view_run(store: redis.Redis) -> str | None:
+    """Take the pending counts under a key of their own; None when there were none."""
+    key = f"{current_app.config['VIEW_COUNTER_KEY']}:run:{uuid.uuid4().hex}"
+    pipe = store.pipeline(transaction=True)
+    pipe.sadd(_runs_key(), key)
+    pipe.rename(_pending_key(), key)
+    try:
+        pipe.execute()
+    except redis.ResponseError:  # no such key: no views since the last run
+        store.srem(_runs_key(), key)
+        return None
+    return key
+
+
+def add_view_run(store: redis.Redis, key: str) -> int:
+    """Add the counts of run `key` to the articles once, recording the key; how many added."""
+    counts = {int(k): int(v) for k, v in store.hgetall(key).items() if int(v)}
+    recorded = select(IdempotentRequest.id).where(
+        IdempotentRequest.scope == VIEW_RUN_SCOPE, IdempotentRequest.key == key
+    )
+    if not counts or db.session.scalar(recorded) is not None:
+        db.session.rollback()
+        return 0
+    # Always in the same order, so two hosts finishing the same run cannot deadlock.
+    for article_id in sorted(counts):
+        db.session.execute(
+            update(Article)
+            .where(Article.id == article_id)
+            .values(view_count=Article.view_count + counts[article_id])
+        )
+    digest = hashlib.sha256(json.dumps(sorted(counts.items())).encode()).hexdigest()
+    db.session.add(IdempotentRequest(scope=VIEW_RUN_SCOPE, key=key, request_hash=digest))
+    try:
+        db.session.commit()
+    except IntegrityError:  # another host finished this run first
+        db.session.rollback()
+        return 0
+    return sum(counts.values())
+
+
+def _finish_run(store: redis.Redis, key: str) -> int:
+    added = add_view_run(store, key)
+    pipe = store.pipeline(transaction=True)
+    pipe.delete(key)
+    pipe.srem(_runs_key(), key)
+    pipe.execute()
+    return added

@@ -3,15 +3,18 @@
 `POST /api/v1/tickets` files a request with the contact form's rules (an API key in
 `Authorization: Bearer`); `GET /api/v1/tickets/<reference>` reads one with the secret of its
 private status link in `X-Ticket-Token`. Validation messages are in the request's language
-when it names one, else English.
+when it names one, else English. A filing sent with an `Idempotency-Key` files one ticket
+however often it is retried: the retries get the first answer again.
 """
+
+import re
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
 from helpcenter import ratelimit
-from helpcenter.contact import queries
+from helpcenter.contact import openapi, queries
 from helpcenter.contact.forms import TicketFields
 from helpcenter.extensions import csrf
 from helpcenter.i18n import _
@@ -32,6 +35,7 @@ FIELDS = (
     "player_id",
     "name",
 )
+IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 
 
 def _error(status: int, message: str, **headers):
@@ -72,6 +76,7 @@ def create_ticket():
     body = request.get_json(silent=True)
     languages = tuple(current_app.config["LANGUAGES"])
     language = body.get("language") if isinstance(body, dict) else None
+    idempotency_key = request.headers.get("Idempotency-Key")
     with force_locale(language if language in languages else "en"):
         if not isinstance(body, dict):
             return jsonify(errors={"body": [_("The body must be a JSON object.")]}), 422
@@ -82,12 +87,37 @@ def create_ticket():
         form.validate()
         errors = {name: [str(e) for e in found] for name, found in form.errors.items()}
         errors.update(_problems(body, languages))
+        if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            errors["Idempotency-Key"] = [_("Must be 1 to 255 printable ASCII characters.")]
         if errors:
             return jsonify(errors=errors), 422
-    filed = services.file_ticket(form.new_ticket(language=language, source=f"api:{key.name}"[:80]))
-    return jsonify(
+        idempotency = None
+        if idempotency_key is not None:
+            # Scoped by the API key: two integrations may pick the same idempotency key.
+            idempotency = services.Idempotency(
+                scope=f"api:{key.name}",
+                key=idempotency_key,
+                request_hash=services.request_hash(body),
+            )
+        try:
+            filed = services.file_ticket(
+                form.new_ticket(language=language, source=f"api:{key.name}"[:80]),
+                idempotency=idempotency,
+            )
+        except services.IdempotencyKeyReused:
+            message = _("This key was already used with another request.")
+            return jsonify(errors={"Idempotency-Key": [message]}), 422
+        except services.IdempotencyKeyInUse:
+            return _error(
+                409, "the first request with this key is in progress", **{"Retry-After": "1"}
+            )
+    response = jsonify(
         reference=filed.ticket.reference, status_url=status_url(filed.ticket, filed.token)
-    ), 201
+    )
+    response.status_code = 201
+    if filed.is_replay:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @bp.get("/tickets/<ref>")
@@ -114,3 +144,11 @@ def read_ticket(ref: str):
         resolution_due_at=ticket.resolution_due_at.isoformat(),
         events=events,
     )
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """This API's OpenAPI 3.1 document (helpcenter/contact/openapi.yml)."""
+    response = jsonify(openapi.for_installation())
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -3,10 +3,13 @@
 `TicketFields` holds the rules a request must meet wherever it comes from (the contact form,
 the API): required fields, lengths, formats, the transaction ID a topic needs and the contact
 detail a channel needs. `ContactForm` adds what only the web form has: urgency, attachments,
-consent, the honeypot, and picking the recommended channel when the player chose none.
+consent, the honeypot, the token that makes a second send of the same form file nothing, and
+picking the recommended channel when the player chose none.
 """
 
 import re
+import secrets
+from dataclasses import asdict
 from datetime import datetime
 
 import phonenumbers
@@ -44,13 +47,14 @@ DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 5000
 REPLY_MAX = 5000
 COMMENT_MAX = 2000
 _TELEGRAM = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{3,31})")
+_SUBMISSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 UPLOAD_ERRORS = {
     "empty": _l("%(name)s is empty."),
     "too_large": _l("%(name)s is larger than 10 MB."),
     "type": _l("%(name)s is not a JPEG, PNG or PDF file."),
     "damaged": _l("%(name)s is damaged or incomplete. Save it again and attach the new copy."),
-    "too_many_pixels": _l("%(name)s has more than 40 megapixels. Send a smaller image."),
+    "too_many_pixels": _l("%(name)s has more than 25 megapixels. Send a smaller image."),
 }
 
 
@@ -285,6 +289,9 @@ class ContactForm(_Evidence, TicketFields):
     website = StringField(_l("Leave this field empty"))
     # Set when the player picked a channel themselves: a new topic then keeps their choice.
     channel_chosen = HiddenField()
+    # A random token per rendered form, the idempotency key of its filing: a double click or
+    # a resubmitted page files one request.
+    submission = HiddenField(default=lambda: secrets.token_urlsafe(16))
 
     def recommendation(self, now: datetime | None = None) -> Recommendation | None:
         """The channel we suggest for the chosen topic and urgency, open now."""
@@ -304,6 +311,16 @@ class ContactForm(_Evidence, TicketFields):
     @property
     def is_spam(self) -> bool:
         return bool(self.website.data)
+
+    def idempotency(self, new: services.NewTicket) -> services.Idempotency | None:
+        """The form's token as the filing's idempotency key; None if the form came without one."""
+        if not _SUBMISSION.fullmatch(self.submission.data or ""):
+            return None
+        return services.Idempotency(
+            scope="contact-form",
+            key=self.submission.data,
+            request_hash=services.request_hash(asdict(new)),
+        )
 
     def validate(self, extra_validators=None) -> bool:
         if not self.channel.data:

@@ -27,7 +27,9 @@ from helpcenter.support import current as support_config
 from helpcenter.tickets import reference, states
 from helpcenter.tickets import services as tickets
 from helpcenter.web import language_blueprint
+from helpcenter.web.outage import keeps_form
 from helpcenter.web.pages import varying
+from helpcenter.web.safety import validates_own_text
 
 log = logging.getLogger(__name__)
 bp = language_blueprint("contact", __name__, template_folder="templates")
@@ -35,6 +37,18 @@ bp = language_blueprint("contact", __name__, template_folder="templates")
 # References this browser session may open without the token: it filed them or looked them up.
 GRANTS = "tickets"
 MAX_GRANTS = 20
+
+# The contact form's fields that refuse control characters themselves (a message at the field,
+# the text kept): a NUL in one of them is not a 400 page.
+SELF_CHECKED_FIELDS = (
+    "subject",
+    "description",
+    "name",
+    "contact",
+    "email",
+    "player_id",
+    "transaction_id",
+)
 
 
 @bp.after_request
@@ -90,8 +104,23 @@ def _form_page(form: ContactForm, *, problem: str = "", status: int = 200):
     )
 
 
+def _unsent_form_page():
+    """The contact form as posted, while the database is away: nothing was filed yet."""
+    form = ContactForm()
+    return render_template(
+        "contact/form.html",
+        form=form,
+        problem="unavailable",
+        recommendation=form.recommendation(),
+        suggestions=(),
+        solved=False,
+    )
+
+
 @bp.route("/contact", methods=["GET", "POST"])
 @csrf.exempt  # ContactForm checks its own token and keeps the player's text when it fails
+@keeps_form(_unsent_form_page)
+@validates_own_text(*SELF_CHECKED_FIELDS)
 def form():
     if request.method == "GET":
         form = ContactForm(topic=request.args.get("topic", "")[:40])
@@ -107,9 +136,15 @@ def form():
         return _form_page(form, problem="not_sent", status=422)
     if not ratelimit.allow("CONTACT_EMAIL_RATE_LIMIT", form.email.data.casefold()):
         return _form_page(form, problem="too_many", status=429)
-    filed = tickets.file_ticket(
-        form.new_ticket(language=g.lang, urgency=form.urgency.data), form.files
-    )
+    new = form.new_ticket(language=g.lang, urgency=form.urgency.data)
+    try:
+        filed = tickets.file_ticket(new, form.files, idempotency=form.idempotency(new))
+    except tickets.IdempotencyKeyReused as reused:
+        # The same form sent again after a change: its first request stands, and the status
+        # page it leads to takes the change as a reply.
+        filed = reused.filed
+    except tickets.IdempotencyKeyInUse:
+        return _form_page(form, problem="not_sent", status=409)
     _grant(filed.ticket.reference)
     session["filed"] = {"reference": filed.ticket.reference, "token": filed.token}
     return redirect(url_for(".sent"), 303)
@@ -297,8 +332,16 @@ def _act(access: str, name: str, form, action) -> object:
     return redirect(url_for(".status_page", access=access), 303)
 
 
+def _unsent_reply_page(access: str):
+    """The reply as posted, while the database is away: nothing was added to the request yet."""
+    return render_template(
+        "contact/reply_unsent.html", reply_form=ReplyForm(prefix="reply"), access=access
+    )
+
+
 @bp.post("/status/<access>/reply")
 @csrf.exempt  # ReplyForm checks its own token and keeps the text when it fails
+@keeps_form(_unsent_reply_page)
 def status_reply(access: str):
     def reply(ticket, form):
         tickets.player_reply(ticket, form.body.data or "", form.files)

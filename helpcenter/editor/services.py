@@ -185,10 +185,10 @@ def restore(*, article: Article, lang: str, revision: ArticleRevision, base_id, 
     )
 
 
-def _after_publishing() -> str:
-    """Make the change visible: this worker's caches now, the others' within their TTL."""
+def _after_publishing() -> None:
+    """Make the change visible: this worker's caches now, the others' within their TTL (search:
+    every host's index catches up with the ContentChange row within seconds)."""
     cache.clear()
-    return search.reindex()
 
 
 def publish(*, article: Article, lang: str, author: str) -> ArticleTranslation:
@@ -209,6 +209,7 @@ def unpublish(*, article: Article, author: str) -> None:
     """Take the article off the site in every language; its text and history are kept."""
     article.is_published = False
     article.updated_at = utcnow()
+    search.record_change(article_slug=article.slug)
     db.session.commit()
     log.info("%s unpublished by %s", article.slug, author)
     _after_publishing()
@@ -235,6 +236,7 @@ def save_category(
     category.titles = {lang: titles[lang].strip() for lang in LANGUAGES}
     category.descriptions = {k: v.strip() for k, v in descriptions.items() if v.strip()}
     category.updated_at = utcnow()
+    search.record_change(article_slug=None)
     db.session.commit()
     _after_publishing()
     return category

@@ -20,6 +20,7 @@ from helpcenter.staff import access
 from helpcenter.staff import services as staff
 from helpcenter.staff.views import private_headers, requires
 from helpcenter.web.pages import varying
+from helpcenter.web.safety import bounded_int
 
 bp = Blueprint("editor", __name__, url_prefix="/staff/content", template_folder="templates")
 bp.after_request(private_headers)
@@ -299,8 +300,7 @@ def unpublish(slug: str):
 
 
 def _number(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 9 else None
+    return bounded_int(request.args.get(name), high=99_999_999)
 
 
 @bp.get("/<slug:slug>/<lang>/history")
@@ -348,7 +348,7 @@ def restore(slug: str, lang: str, number: int):
             article=found,
             lang=lang,
             revision=old,
-            base_id=int(base) if base.isdigit() else None,
+            base_id=bounded_int(base),
             author=current_user.email,
         )
     except services.EditConflict:

@@ -13,13 +13,36 @@ def search() -> None:
 
 @search.command(
     "reindex",
-    help="Rebuild the search index from the database, aside, and swap it in atomically; "
-    "running workers pick it up within a second.",
+    help="Rebuild this host's search index from the database, aside, and swap it in "
+    "atomically; its running workers pick it up within a second. (Content changes reach every "
+    "host's index by themselves within seconds; this is for a damaged index.)",
 )
 @with_appcontext
 def reindex() -> None:
     generation = services.reindex()
     click.echo(f"Search index rebuilt: {generation}")
+
+
+@search.command(
+    "status",
+    help="Show this host's search index and whether it has the current content: the content "
+    "version is the newest change of published content in the database.",
+)
+@with_appcontext
+def status() -> None:
+    state = services.index_status()
+    if state.generation is None:
+        click.echo(f"No search index yet; content version {state.content_version}.")
+        return
+    if state.indexed_version == state.content_version:
+        behind = "up to date"
+    else:
+        behind = "behind: running workers bring it up to date within seconds"
+    indexed = "unknown" if state.indexed_version is None else state.indexed_version
+    click.echo(
+        f"Search index {state.generation}: content version {indexed} of "
+        f"{state.content_version} ({behind})."
+    )
 
 
 @search.command(

@@ -1,4 +1,5 @@
-"""Search use cases: answering and recording a query, recording the opened result, reindexing."""
+"""Search use cases: answering and recording a query, recording the opened result, keeping the
+index in step with published content."""
 
 import logging
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from helpcenter.db import utcnow
 from helpcenter.extensions import db
 from helpcenter.search import index, queries
 from helpcenter.search.azerbaijani import fold_case
-from helpcenter.search.models import SearchLog
+from helpcenter.search.models import ContentChange, SearchLog
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,33 @@ def report(*, days: int, limit: int) -> tuple[list[QueryStats], list[QueryStats]
     return top, empty
 
 
+def record_change(*, article_slug: str | None) -> None:
+    """Note a change of published content in the caller's transaction (it commits).
+
+    `article_slug` names the one article whose text or visibility changed; None means anything
+    may have changed. Every host's index catches up within seconds.
+    """
+    db.session.add(ContentChange(article_slug=article_slug))
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    generation: str | None
+    indexed_version: int | None
+    content_version: int
+
+
+def index_status() -> IndexStatus:
+    """This host's index (None: none yet) and the content versions it has and should have."""
+    generation, indexed = index.indexed_version()
+    return IndexStatus(generation, indexed, index.database_version())
+
+
 def reindex() -> str:
     """Rebuild the whole index from the database and make it current; returns its name."""
     return index.rebuild()
+
+
+def readiness() -> str:
+    """Whether this host can answer searches: "ok", or "building" (and building started)."""
+    return index.readiness()

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, g, jsonify, redirect, render_template,
 from helpcenter.extensions import csrf, htmx
 from helpcenter.search import services
 from helpcenter.web.pages import render_page, varying
+from helpcenter.web.safety import bounded_int
 
 bp = Blueprint("search", __name__, template_folder="templates")
 PER_PAGE = 10
@@ -15,8 +16,7 @@ _LOG_MARK = 10**17 + secrets.randbelow(10**17)
 
 
 def _page_number() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < len(value) < 6 else 1
+    return bounded_int(request.args.get("page"), high=99_999, default=1)
 
 
 @bp.get("/<lang:lang>/search")
@@ -56,9 +56,10 @@ def api():
     limit = request.args.get("limit", "10")
     if lang not in current_app.config["LANGUAGES"]:
         return jsonify(error="lang must be one of az, ru, en"), 400
-    if not limit.isdigit() or not 1 <= int(limit) <= 50:
+    per_page = bounded_int(limit, high=50)
+    if per_page is None:
         return jsonify(error="limit must be a whole number from 1 to 50"), 400
-    found, _ = services.search(text=request.args.get("q", ""), lang=lang, per_page=int(limit))
+    found, _ = services.search(text=request.args.get("q", ""), lang=lang, per_page=per_page)
     return jsonify(
         query=found.query,
         lang=lang,

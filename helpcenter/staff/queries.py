@@ -13,6 +13,7 @@ from helpcenter.staff import access
 from helpcenter.staff.models import AuditEntry
 from helpcenter.tickets import reference, states
 from helpcenter.tickets.models import Attachment, Ticket, TicketMessage
+from helpcenter.web.safety import bounded_int
 
 PER_PAGE = 25
 STATE_FILTERS = ("open", *states.STATES, "all")
@@ -76,7 +77,7 @@ def clean(args, role: str, *, topics, channels, languages) -> Filters:
         assignee=args.get("assignee", "")[:254],
         language=args.get("language", "") if args.get("language") in languages else "",
         q=" ".join(args.get("q", "").split())[:254],
-        page=int(page) if page.isdigit() and 0 < len(page) < 6 else 1,
+        page=bounded_int(page, high=99_999, default=1),
     )
 
 

@@ -24,9 +24,9 @@ from helpcenter import ratelimit, support
 from helpcenter.extensions import csrf, htmx
 from helpcenter.i18n import LANG_COOKIE, _
 from helpcenter.staff import access, forms, queries, replies, services
-from helpcenter.tickets import labels, states, uploads
-from helpcenter.tickets import services as tickets
+from helpcenter.tickets import labels, states, storage
 from helpcenter.web.pages import varying
+from helpcenter.web.safety import bounded_int, safe_next
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -60,6 +60,8 @@ def requires(check):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    # Checked first: a `next` with control characters is refused before anything is done.
+    target = _next_target()
     form = forms.LoginForm()
     if request.method == "GET":
         return render_template("staff/login.html", form=form)
@@ -77,14 +79,12 @@ def login():
     if member is None:
         return render_template("staff/login.html", form=form, problem="wrong"), 401
     login_user(member)
-    return redirect(_safe_next(request.args.get("next")) or url_for(".home"), 303)
+    return redirect(target or url_for(".home"), 303)
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only a path inside the console: never another site."""
-    if target and target.startswith("/staff/") and not target.startswith("//"):
-        return target
-    return None
+def _next_target() -> str | None:
+    """The `next` parameter if it leads inside the console: never another site."""
+    return safe_next(request.args.get("next"), inside="/staff/")
 
 
 @bp.post("/logout")
@@ -101,7 +101,7 @@ def language(code: str):
     """Switch the console's language (a cookie), then go back."""
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
-    response = redirect(_safe_next(request.args.get("next")) or url_for(".home"))
+    response = redirect(_next_target() or url_for(".home"))
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
 
@@ -323,24 +323,31 @@ def download(ref: str, attachment_id: int):
     attachment = queries.attachment(ticket.id, attachment_id)
     if attachment is None:
         abort(404)
-    try:
-        path = uploads.open_stored(tickets.upload_dir(), attachment.stored_name)
-    except FileNotFoundError:
+    # From the database or this host's directory, whichever has it; read in chunks as sent.
+    opened = storage.open_file(attachment.stored_name)
+    if opened is None:
         abort(404)
-    services.record_now(
-        current_user,
-        "download",
-        target=ticket.reference,
-        detail=attachment.display_name,
-        address=ratelimit.client_address(),
-    )
-    response = send_file(
-        path,
-        mimetype=attachment.mimetype,
-        as_attachment=True,
-        download_name=attachment.display_name,
-        max_age=0,
-    )
+    try:
+        services.record_now(
+            current_user,
+            "download",
+            target=ticket.reference,
+            detail=attachment.display_name,
+            address=ratelimit.client_address(),
+        )
+        response = send_file(
+            opened.file,
+            mimetype=attachment.mimetype,
+            as_attachment=True,
+            download_name=attachment.display_name,
+            max_age=0,
+            conditional=False,
+            etag=False,
+        )
+    except BaseException:
+        opened.file.close()
+        raise
+    response.content_length = opened.size
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -352,7 +359,6 @@ def download(ref: str, attachment_id: int):
 @bp.get("/audit")
 @requires(access.may_read_audit)
 def audit():
-    page = request.args.get("page", "1")
-    number = int(page) if page.isdigit() and len(page) < 6 else 1
+    number = bounded_int(request.args.get("page"), high=99_999, default=1)
     entries, total = queries.audit(number)
     return render_template("staff/audit.html", entries=entries, total=total, page=number)

@@ -1,9 +1,9 @@
-"""`helpcenter sla ...`, `helpcenter outbox ...`, `helpcenter api-key ...`: ticket operations."""
+"""`helpcenter sla|outbox|api-key|files ...`: ticket operations."""
 
 import click
 from flask.cli import with_appcontext
 
-from helpcenter.tickets import emails, services
+from helpcenter.tickets import emails, services, storage
 
 
 @click.group(help="Service-level targets of the tickets.")
@@ -15,7 +15,7 @@ def sla() -> None:
     "run",
     help="Escalate tickets whose targets were missed (no first response in time -> supervisor; "
     "a complex case unresolved at supervisor level -> investigation team) and close tickets "
-    "resolved over 7 days ago. Idempotent: run it from cron every minute.",
+    "resolved over 7 days ago. Idempotent; `helpcenter worker` runs it every minute.",
 )
 @with_appcontext
 def sla_run() -> None:
@@ -34,8 +34,8 @@ def outbox() -> None:
 @outbox.command(
     "send",
     help="Deliver queued emails over SMTP (HELPCENTER_SMTP_HOST), or write them as .eml files "
-    "into <data dir>/outbox/ when no SMTP host is set. Failures are retried with backoff by "
-    "later runs; an email is never sent twice.",
+    "into <data dir>/outbox/ of this host when no SMTP host is set. Failures are retried with "
+    "backoff by later runs; an email is never sent twice. `helpcenter worker` runs it every 2 s.",
 )
 @with_appcontext
 def outbox_send() -> None:
@@ -68,3 +68,23 @@ def api_key_revoke(name: str) -> None:
     except services.ApiKeyError as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from None
     click.echo(f"Revoked: {name}")
+
+
+@click.group(help="Players' files (HELPCENTER_FILE_STORAGE: database or directory).")
+def files() -> None:
+    pass
+
+
+@files.command(
+    "migrate-to-database",
+    help="Move the files in the upload directory (HELPCENTER_FILE_STORAGE_DIR, default "
+    "<data dir>/uploads) into the database: each is removed from disk only after its row is "
+    "committed. Safe to interrupt and run again; a second run moves nothing.",
+)
+@with_appcontext
+def files_migrate_to_database() -> None:
+    done = storage.migrate_to_database()
+    click.echo(
+        f"Moved into the database: {done.moved}; already there, removed from disk: "
+        f"{done.already_there}; left on disk (no attachment refers to them): {done.left}"
+    )

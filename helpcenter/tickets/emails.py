@@ -4,7 +4,8 @@
 `send_pending` (the `helpcenter outbox send` command) delivers over SMTP when HELPCENTER_SMTP_HOST
 is set, or writes .eml files into <data dir>/outbox/. Each email is claimed by one sender with
 a conditional UPDATE before it goes out, so it is never sent twice; a failure releases it for
-a later run with exponential backoff.
+a later run with exponential backoff. A claim older than CLAIM_TIMEOUT was left by a sender
+that died mid-send: it is taken over, so an email is at worst sent twice, never lost.
 """
 
 import logging
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_MINUTES = 2
 BACKOFF_MAX_MINUTES = 240
+# A sender holds its claim only while it sends; SMTP gives up long before this.
+CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 def _subject(kind: str, reference: str) -> str:
@@ -102,6 +105,11 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(BACKOFF_MAX_MINUTES, BACKOFF_BASE_MINUTES * 2 ** (attempts - 1)))
 
 
+def _unclaimed(now: datetime):
+    """Not claimed, or claimed by a sender that died before it could finish (long ago)."""
+    return or_(OutboxEmail.claimed_at.is_(None), OutboxEmail.claimed_at < now - CLAIM_TIMEOUT)
+
+
 def send_pending(now: datetime | None = None, limit: int = 500) -> Delivery:
     now = now or utcnow()
     sender = current_app.config["MAIL_FROM"]
@@ -109,7 +117,7 @@ def send_pending(now: datetime | None = None, limit: int = 500) -> Delivery:
         select(OutboxEmail.id)
         .where(
             OutboxEmail.sent_at.is_(None),
-            OutboxEmail.claimed_at.is_(None),
+            _unclaimed(now),
             OutboxEmail.attempts < MAX_ATTEMPTS,
             OutboxEmail.next_attempt_at <= now,
         )
@@ -120,7 +128,7 @@ def send_pending(now: datetime | None = None, limit: int = 500) -> Delivery:
     for email_id in due:
         claimed = db.session.execute(
             update(OutboxEmail)
-            .where(OutboxEmail.id == email_id, OutboxEmail.claimed_at.is_(None))
+            .where(OutboxEmail.id == email_id, OutboxEmail.sent_at.is_(None), _unclaimed(now))
             .values(claimed_at=now)
         )
         db.session.commit()

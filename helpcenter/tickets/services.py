@@ -7,6 +7,7 @@ its events, messages, files and emails or not at all.
 
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from collections.abc import Iterator, Sequence
@@ -14,18 +15,24 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import wraps
-from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from helpcenter import support
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
-from helpcenter.tickets import emails, reference, states, uploads
-from helpcenter.tickets.models import ApiKey, Attachment, Ticket, TicketEvent, TicketMessage
+from helpcenter.tickets import emails, reference, states, storage, uploads
+from helpcenter.tickets.models import (
+    ApiKey,
+    Attachment,
+    IdempotentRequest,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
 from helpcenter.tickets.sla import add_business_days, targets
 
 log = logging.getLogger(__name__)
@@ -88,14 +95,38 @@ class File:
 class Filed:
     ticket: Ticket
     token: str  # the secret of the private status link, known only to the player
+    is_replay: bool = False  # filed earlier under the same idempotency key, not now
+
+
+class IdempotencyKeyReused(Exception):
+    """The idempotency key came earlier with another request; nothing was filed."""
+
+    def __init__(self, filed: Filed):
+        super().__init__(filed.ticket.reference)
+        self.filed = filed  # the earlier request's filing
+
+
+class IdempotencyKeyInUse(Exception):
+    """The first request with this idempotency key is still being filed; try again shortly."""
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A request's idempotency key: who sent it (`scope`), the key, and the request's hash."""
+
+    scope: str
+    key: str
+    request_hash: str
+
+
+def request_hash(body) -> str:
+    """sha256 of the canonical JSON of `body`: the same request hashes alike however it is sent."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def upload_dir() -> Path:
-    return Path(current_app.config["DATA_DIR"]) / "uploads"
 
 
 def _now(now: datetime | None) -> datetime:
@@ -137,24 +168,26 @@ def _message(
 
 
 @contextmanager
-def _files_or_nothing() -> Iterator[list[Path]]:
-    """Commit the work done inside, or roll it back and remove the files it stored."""
-    stored: list[Path] = []
+def _files_or_nothing() -> Iterator[list[str]]:
+    """Commit the work done inside, or roll it back and discard the files it stored."""
+    stored: list[str] = []
+    place = storage.current()
     try:
         yield stored
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        for path in stored:
-            path.unlink(missing_ok=True)
+        for name in stored:
+            place.discard(name)
         raise
 
 
-def _attach(ticket: Ticket, message: TicketMessage, files: Sequence[File], stored: list[Path]):
-    directory = upload_dir()
+def _attach(ticket: Ticket, message: TicketMessage, files: Sequence[File], stored: list[str]):
+    """Store `files` (storage.current(), in this transaction) as attachments of `message`."""
+    place = storage.current()
     for file in files:
-        name = uploads.store(file.checked, file.data, directory)
-        stored.append(directory / name)
+        name = place.save(file.checked, file.data)
+        stored.append(name)
         ticket.attachments.append(
             Attachment(
                 message=message,
@@ -167,9 +200,72 @@ def _attach(ticket: Ticket, message: TicketMessage, files: Sequence[File], store
         )
 
 
-def file_ticket(new: NewTicket, files: Sequence[File] = (), now: datetime | None = None) -> Filed:
-    """Save a new ticket with its first message, files, "received" event and acknowledgement."""
+def _idempotency_window() -> timedelta:
+    return timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
+
+
+def _filed_before(idempotency: Idempotency, now: datetime) -> Filed | None:
+    """The ticket filed under this key within the window, or None; raises IdempotencyKeyReused."""
+    record = db.session.scalar(
+        select(IdempotentRequest).where(
+            IdempotentRequest.scope == idempotency.scope,
+            IdempotentRequest.key == idempotency.key,
+            IdempotentRequest.created_at > now - _idempotency_window(),
+        )
+    )
+    if record is None:
+        return None
+    ticket = db.session.get(Ticket, record.ticket_id)
+    filed = Filed(ticket, json.loads(record.response_body)["token"], is_replay=True)
+    if not hmac.compare_digest(record.request_hash, idempotency.request_hash):
+        raise IdempotencyKeyReused(filed)
+    return filed
+
+
+def _claim(idempotency: Idempotency, ticket: Ticket, token: str, now: datetime) -> None:
+    """Record the key with the ticket, in its transaction: a crash before commit keeps neither.
+
+    A concurrent request with the same key meets the unique constraint: PostgreSQL makes it wait
+    for this transaction and then fail. The token is kept for the replay (for the key's window
+    only), as the acknowledgement in the outbox keeps it.
+    """
+    db.session.flush()  # the ticket's id, for the record
+    db.session.execute(
+        delete(IdempotentRequest).where(
+            IdempotentRequest.scope == idempotency.scope,
+            IdempotentRequest.key == idempotency.key,
+            IdempotentRequest.created_at <= now - _idempotency_window(),
+        )
+    )
+    db.session.add(
+        IdempotentRequest(
+            scope=idempotency.scope,
+            key=idempotency.key,
+            request_hash=idempotency.request_hash,
+            status_code=201,
+            response_body=json.dumps({"reference": ticket.reference, "token": token}),
+            ticket_id=ticket.id,
+            created_at=now,
+        )
+    )
+
+
+def file_ticket(
+    new: NewTicket,
+    files: Sequence[File] = (),
+    now: datetime | None = None,
+    idempotency: Idempotency | None = None,
+) -> Filed:
+    """Save a new ticket with its first message, files, "received" event and acknowledgement.
+
+    With `idempotency`, the key is claimed in the same transaction, so a request files one
+    ticket however often it is sent: a key already used within IDEMPOTENCY_KEY_HOURS returns
+    its ticket again (`is_replay`). Raises IdempotencyKeyReused when the key came with another
+    request, IdempotencyKeyInUse when its first request is not committed yet.
+    """
     now = _now(now)
+    if idempotency is not None and (earlier := _filed_before(idempotency, now)) is not None:
+        return earlier
     due = targets(new.topic, new.channel, now, support.current())
     token = secrets.token_urlsafe(24)
     fields = asdict(new)
@@ -189,17 +285,41 @@ def file_ticket(new: NewTicket, files: Sequence[File] = (), now: datetime | None
         try:
             with _files_or_nothing() as stored:
                 db.session.add(ticket)
+                if idempotency is not None:
+                    _claim(idempotency, ticket, token, now)
                 message = _message(ticket, Actor(states.PLAYER, new.name), description, now)
                 _attach(ticket, message, files, stored)
                 _event(ticket, "received", PLAYER, now)
                 emails.queue(ticket, "received", token=token)
         except IntegrityError:
+            # The key claimed by a concurrent request that committed first: answer as it did.
+            if idempotency is not None and (earlier := _filed_before(idempotency, now)) is not None:
+                return earlier
             # A reference drawn twice (the unique constraint): the one failure worth a retry.
             if attempt == REFERENCE_ATTEMPTS:
+                if idempotency is not None:
+                    raise IdempotencyKeyInUse() from None
                 raise
             log.warning("ticket reference %s taken; drawing another", ticket.reference)
         else:
             return Filed(ticket, token)
+
+
+def forget_idempotency_keys(now: datetime | None = None) -> int:
+    """Delete the idempotency records older than IDEMPOTENCY_KEY_HOURS; returns how many.
+
+    They are ignored already (their keys file anew); this only frees the space. Safe to run on
+    several hosts at once.
+    """
+    result = db.session.execute(
+        delete(IdempotentRequest).where(
+            IdempotentRequest.created_at <= _now(now) - _idempotency_window()
+        )
+    )
+    db.session.commit()
+    if result.rowcount:
+        log.info("forgot %d idempotency keys older than the window", result.rowcount)
+    return result.rowcount
 
 
 # --- lookups ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from flask import (
     current_app,
     g,
     has_request_context,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -22,8 +23,10 @@ from werkzeug.routing import BaseConverter, IntegerConverter
 
 from helpcenter.articles import queries
 from helpcenter.i18n import LANG_COOKIE, LANGUAGE_NAMES, best_language
+from helpcenter.search import services as search
 from helpcenter.support import channels
 from helpcenter.tickets import labels
+from helpcenter.web import outage, safety
 
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
@@ -86,8 +89,12 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_filesize, "filesize")
     app.add_template_filter(_duration, "duration")
     app.after_request(_headers)
+    app.request_class = safety.SafeRequest
+    app.json = safety.GuardedJSONProvider(app)
+    app.before_request(safety.refuse_unstorable_input)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    outage.init_app(app)
 
 
 def _template_globals() -> dict:
@@ -131,8 +138,12 @@ def _filesize(size: int) -> str:
 
 
 def _headers(response):
+    # A response's own policy stays (a player's file: "default-src 'none'; sandbox").
+    own_policy = response.headers.get("Content-Security-Policy")
     # Plain assignment: Headers.setdefault raises and catches a KeyError per missing header.
     response.headers.update(SECURITY_HEADERS)
+    if own_policy:
+        response.headers["Content-Security-Policy"] = own_policy
     lang = g.get("lang")
     if lang and request.cookies.get(LANG_COOKIE) != lang and response.status_code < 400:
         response.set_cookie(
@@ -141,18 +152,51 @@ def _headers(response):
     return response
 
 
+# What API clients read in {"error": ...}: the contract is in English, like the API's own errors.
+API_ERRORS = {
+    400: "bad request",
+    404: "not found",
+    405: "method not allowed",
+    413: "the request body is too large",
+    415: "unsupported media type",
+    500: "internal error",
+    503: "service unavailable, try again later",
+}
+
+
+def _api_error(error: HTTPException):
+    """Every 4xx/5xx under /api/ as JSON {"error": ...}, with the error's own headers
+    (Allow, Retry-After, WWW-Authenticate)."""
+    if isinstance(error, safety.BadInput):
+        message = "the request holds characters that cannot be accepted (NUL or a lone surrogate)"
+    else:
+        message = API_ERRORS.get(error.code, (error.name or "error").lower())
+    response = jsonify(error=message)
+    response.status_code = error.code
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
 def _http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
+    if request.path.startswith("/api/"):
+        return _api_error(error)
     if not g.get("lang"):
         # An unmatched URL still names its language first: /ru/no-such-page -> Russian 404.
         first = request.path.strip("/").split("/", 1)[0]
         if first in current_app.config["LANGUAGES"]:
             g.lang = first
-    return render_template("web/error.html", error=error), error.code
+    return render_template(
+        "web/error.html", error=error, bad_input=isinstance(error, safety.BadInput)
+    ), error.code
 
 
 def _csrf_error(error: CSRFError):
+    if request.path.startswith("/api/"):
+        return _api_error(error)
     return render_template("web/error.html", error=error, csrf_failed=True), 400
 
 
@@ -168,7 +212,10 @@ def healthz():
     except SQLAlchemyError:
         current_app.logger.exception("health check: database unreachable")
         return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+    # A host without its own search index at the current content version takes no players yet.
+    if search.readiness() != "ok":
+        return {"status": "starting", "database": "ok", "search": "building"}, 503
+    return {"status": "ok", "database": "ok", "search": "ok"}
 
 
 @bp.get("/sitemap.xml")

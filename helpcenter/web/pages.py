@@ -13,6 +13,7 @@ from flask_htmx import make_response
 from flask_wtf.csrf import generate_csrf
 
 from helpcenter import cache
+from helpcenter.extensions import htmx
 from helpcenter.support import channels
 
 _CSRF_MARK = f"csrf-{secrets.token_hex(12)}"
@@ -43,11 +44,26 @@ def render_page(
         full_key,
         lambda: render_template(template, csrf_token=_csrf_mark, **context()),
     )
-    if _CSRF_MARK in html:
-        html = html.replace(_CSRF_MARK, generate_csrf())
     for mark, value in (marks or {}).items():
         html = html.replace(mark, value)
+    cache.keep_stale(_stale_key(), html)
+    return _with_csrf(html)
+
+
+def _with_csrf(html: str) -> str:
+    if _CSRF_MARK in html:
+        html = html.replace(_CSRF_MARK, generate_csrf())
     return html
+
+
+def _stale_key() -> tuple:
+    return (request.host, request.full_path, bool(htmx))
+
+
+def stale_page() -> str | None:
+    """The last good rendering of the page at this request's address, for database outages."""
+    html = cache.stale(_stale_key())
+    return None if html is None else _with_csrf(html)
 
 
 def varying(html: str, status: int = 200, **headers):

@@ -91,7 +91,7 @@ HOSTILE = [
     "((bonus",
     "bonus)]}",
     "x" * 10_000,
-    "\x00\x01\x02bonus\x7f",
+    "\x01\x02bonus\x7f",  # with a NUL it is a 400: tests/web/test_bad_input.py
     "\u202ebonus\u202c",
     "🎰💸 bonus 🤑",
     "<script>alert(1)</script>",

@@ -13,7 +13,7 @@ def logged(app) -> list[tuple[str, str, int, str | None]]:
 
 
 def test_searches_are_recorded_normalized_and_opened_results_counted(indexed, client):
-    html = client.get("/az/search", query_string={"q": "  HESABIM   Bloklanıb\x00 "}).get_data(
+    html = client.get("/az/search", query_string={"q": "  HESABIM   Bloklanıb\t "}).get_data(
         as_text=True
     )
     assert logged(indexed)[0][:2] == ("hesabım bloklanıb", "az")

@@ -4,14 +4,15 @@ import email
 import io
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from helpcenter.extensions import db
-from helpcenter.tickets import emails, reference, services, states, uploads
-from helpcenter.tickets.models import Attachment, OutboxEmail, Ticket, TicketEvent
+from helpcenter.tickets import emails, reference, services, states, storage, uploads
+from helpcenter.tickets.models import Attachment, OutboxEmail, StoredFile, Ticket, TicketEvent
 
 # A Wednesday, 12:00 in Baku.
 NOON = datetime(2026, 11, 18, 8, 0, tzinfo=UTC)
@@ -57,8 +58,9 @@ def test_filing_saves_ticket_message_file_event_and_one_acknowledgement(ctx):
     assert (ticket.state, ticket.tier) == ("received", "operator")
     assert ticket.messages[0].body.startswith("I withdrew 200 AZN")
     assert [a.display_name for a in ticket.attachments] == ["screenshot.png"]
-    stored = uploads.open_stored(services.upload_dir(), ticket.attachments[0].stored_name)
-    assert stored.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    stored = storage.open_file(ticket.attachments[0].stored_name)
+    with stored.file:
+        assert stored.file.read(8) == b"\x89PNG\r\n\x1a\n"
     assert events(ticket) == [("received", "player")]
     # Email answers within 2 hours, around the clock.
     assert ticket.first_response_due_at == NOON + timedelta(hours=2)
@@ -80,7 +82,8 @@ def test_a_failed_filing_leaves_no_ticket_and_no_file(ctx, monkeypatch):
         services.file_ticket(new_ticket(), [png_file()], now=NOON)
     assert db.session.scalar(select(func.count(Ticket.id))) == 0
     assert db.session.scalar(select(func.count(Attachment.id))) == 0
-    directory = services.upload_dir()
+    assert db.session.scalar(select(func.count(StoredFile.id))) == 0
+    directory = storage.upload_dir()
     assert not directory.exists() or not any(directory.iterdir())
 
 
@@ -196,7 +199,7 @@ def test_outbox_writes_each_email_once_as_eml(ctx):
     services.file_ticket(new_ticket(language="ru"), now=NOON)
     assert emails.send_pending(now=NOON) == emails.Delivery(1, 0)
     assert emails.send_pending(now=NOON) == emails.Delivery(0, 0)
-    files = list((services.upload_dir().parent / "outbox").glob("*.eml"))
+    files = list((Path(ctx.config["DATA_DIR"]) / "outbox").glob("*.eml"))
     assert len(files) == 1
     message = email.message_from_bytes(files[0].read_bytes())
     assert message["To"] == "Player@Example.com"
@@ -213,6 +216,18 @@ def test_a_failed_delivery_is_retried_later_with_backoff(ctx):
     assert emails.send_pending(now=NOON + timedelta(seconds=30)) == emails.Delivery(0, 0)
     ctx.config["SMTP_HOST"] = ""
     assert emails.send_pending(now=NOON + timedelta(minutes=3)) == emails.Delivery(1, 0)
+
+
+def test_an_email_claimed_by_a_sender_that_died_is_sent_after_the_claim_times_out(ctx):
+    services.file_ticket(new_ticket(), now=NOON)
+    queued = db.session.scalar(select(OutboxEmail))
+    queued.claimed_at = NOON  # a sender claimed it, then its process was killed
+    db.session.commit()
+    assert emails.send_pending(now=NOON + timedelta(minutes=1)) == emails.Delivery(0, 0)
+    later = NOON + emails.CLAIM_TIMEOUT + timedelta(seconds=1)
+    assert emails.send_pending(now=later) == emails.Delivery(1, 0)
+    assert emails.send_pending(now=later + timedelta(hours=1)) == emails.Delivery(0, 0)
+    assert len(list((Path(ctx.config["DATA_DIR"]) / "outbox").glob("*.eml"))) == 1
 
 
 def test_filing_200_tickets_concurrently_saves_all_with_unique_references(app):

@@ -23,6 +23,7 @@ from helpcenter.tickets.uploads import (
     open_stored,
     store,
 )
+from tests.contact.conftest import Player, text
 
 # Files, made for real
 
@@ -239,7 +240,8 @@ def test_files_that_claim_a_format_but_do_not_parse_are_damaged(data):
 @pytest.mark.parametrize(
     ("width", "height"),
     [
-        (8000, 6000),  # over our 40 megapixels, under Pillow's own warning
+        (6000, 4500),  # 27 megapixels: over our 25
+        (8000, 6000),  # over the 40 megapixels of before, under Pillow's own warning
         (10000, 10000),  # over Pillow's warning threshold
         (20000, 10000),  # over Pillow's error threshold
         (50_000_000, 1),
@@ -252,7 +254,96 @@ def test_images_with_too_many_pixels_are_refused_before_decoding(width, height):
 
 
 def test_an_image_just_under_the_pixel_limit_is_accepted():
-    assert check(blank_png(8000, 5000), "big.png").kind == "png"
+    assert uploads.MAX_PIXELS == 25_000_000
+    assert check(blank_png(5000, 5000), "big.png").kind == "png"
+    assert check(blank_png(25_000_000, 1), "wide.png").kind == "png"
+
+
+def test_the_pixel_limit_is_explained_on_the_contact_form(loaded, client):
+    response = Player(client).contact(files=[("camera.png", blank_png(6000, 4500))])
+    assert response.status_code == 422
+    assert "camera.png has more than 25 megapixels. Send a smaller image." in text(response)
+
+
+# Image data read to the end, without a full decode
+
+PNG_LAYOUTS = [  # colour type and bit depths the PNG standard allows
+    (colour, depth)
+    for colour, depths in {
+        0: (1, 2, 4, 8, 16),
+        2: (8, 16),
+        3: (1, 2, 4, 8),
+        4: (8, 16),
+        6: (8, 16),
+    }.items()
+    for depth in depths
+]
+
+
+def raw_png(width, height, colour, depth, interlace, missing=0, idat_size=1000) -> bytes:
+    """A PNG of zero rows made by hand, `missing` bytes short of what its header promises.
+
+    Its CRCs are all right, so only reading the pixel data tells a short one apart.
+    """
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
+    bits = channels * depth
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2)]
+    sizes = (
+        [(width, height)]
+        if not interlace
+        else [
+            (-(-(width - x) // dx), -(-(height - y) // dy))
+            for x, y, dx, dy in [*passes, (0, 1, 1, 2)]
+        ]
+    )
+    size = sum(h * (1 + (w * bits + 7) // 8) for w, h in sizes if w > 0 and h > 0)
+    pixels = zlib.compress(bytes(size - missing))
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, interlace)
+    chunks = [png_chunk(b"IHDR", header)]
+    if colour == 3:
+        chunks.append(png_chunk(b"PLTE", bytes(3 * 2**depth)))
+    chunks += [
+        png_chunk(b"IDAT", pixels[i : i + idat_size]) for i in range(0, len(pixels), idat_size)
+    ]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks) + png_chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("interlace", [0, 1], ids=["plain", "interlaced"])
+@pytest.mark.parametrize(("colour", "depth"), PNG_LAYOUTS)
+@pytest.mark.parametrize(("width", "height"), [(1, 1), (3, 5), (37, 29)])
+def test_png_pixel_data_is_read_to_the_last_row(width, height, colour, depth, interlace):
+    whole = raw_png(width, height, colour, depth, interlace)
+    with Image.open(io.BytesIO(whole)) as image:
+        image.load()  # Pillow agrees: the file is complete
+    assert check(whole, "shot.png").kind == "png"
+    short = raw_png(width, height, colour, depth, interlace, missing=1)
+    with Image.open(io.BytesIO(short)) as image:
+        image.verify()  # every chunk is fine; only the data is short
+    assert refusal(short) == "damaged"
+
+
+def test_png_pixel_data_that_does_not_inflate_is_damaged():
+    whole = raw_png(300, 200, 2, 8, 0, idat_size=10_000_000)
+    start = whole.index(b"IDAT") + 4
+    data = bytearray(whole[start : start + struct.unpack(">I", whole[start - 8 : start - 4])[0]])
+    data[2:10] = b"\xff" * 8  # garbage in the deflate stream, under a right CRC
+    broken = whole[: start - 8] + png_chunk(b"IDAT", bytes(data)) + png_chunk(b"IEND", b"")
+    assert refusal(broken) == "damaged"
+
+
+@pytest.mark.parametrize(
+    ("mode", "options"),
+    [("RGB", {}), ("RGB", {"progressive": True}), ("L", {}), ("CMYK", {}), ("RGB", {"quality": 5})],
+)
+@pytest.mark.parametrize("size", [(1, 1), (9, 7), (333, 250)])
+def test_jpegs_are_read_to_the_end_at_a_fraction_of_the_work(mode, options, size):
+    noise = random.Random(11).randbytes(size[0] * size[1] * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, noise).convert(mode).save(out, "JPEG", **options)
+    jpeg = out.getvalue()
+    assert check(jpeg, "photo.jpg").kind == "jpeg"
+    if size[0] > 100:
+        assert refusal(jpeg[: len(jpeg) * 2 // 3]) == "damaged"
 
 
 # PDFs that act
@@ -445,3 +536,15 @@ def test_open_stored_returns_only_stored_files(tmp_path):
         open_stored(tmp_path, "0" * 32 + ".png")  # the right form, but never stored
     with pytest.raises(FileNotFoundError):
         open_stored(tmp_path, None)  # type: ignore[arg-type]
+
+
+def test_jpegs_with_more_scans_than_the_limit_are_damaged():
+    out = io.BytesIO()
+    Image.linear_gradient("L").convert("RGB").save(out, "JPEG", progressive=True)
+    jpeg = out.getvalue()
+    assert jpeg.count(b"\xff\xda") == 10  # libjpeg's progressive JPEGs, like most
+    last_scan = jpeg[jpeg.rfind(b"\xff\xda") : -2]
+    # Each scan is a pass over the whole image however few bytes it has.
+    many = jpeg[:-2] + last_scan * (uploads.MAX_JPEG_SCANS - 10) + b"\xff\xd9"
+    assert check(many, "photo.jpg").kind == "jpeg"
+    assert refusal(many[:-2] + last_scan + b"\xff\xd9") == "damaged"

@@ -1,0 +1,35 @@
+"""The OpenAPI 3.1 document of the tickets API, read once from openapi.yml next to this file.
+
+Topics and channels are the installation's (support.yml can be replaced), so the served
+document names them from the support configuration.
+"""
+
+import copy
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from helpcenter import support
+
+DOCUMENT = Path(__file__).with_name("openapi.yml")
+
+
+@cache
+def document() -> dict:
+    """The document as written, parsed on first use and kept for the life of the process."""
+    return yaml.safe_load(DOCUMENT.read_text(encoding="utf-8"))
+
+
+def for_installation() -> dict:
+    """The document with this installation's topic and channel ids as enums."""
+    served = copy.deepcopy(document())
+    fields = served["components"]["schemas"]["NewTicket"]["properties"]
+    config = support.current()
+    for name, ids in (
+        ("topic", [t.id for t in config.topics]),
+        ("channel", [c.id for c in config.channels]),
+    ):
+        fields[name].pop("examples", None)
+        fields[name]["enum"] = [*ids, None]
+    return served
