@@ -172,6 +172,8 @@ def test_while_the_database_is_down_players_get_answers_and_then_everything_work
             assert page.headers["Retry-After"] == "30"
             assert f'<html lang="{lang}">' in text(page)
             assert words in text(page)
+            # A person is still reachable by phone and messengers while the site recovers.
+            assert 'href="tel:+994120000000"' in text(page)
 
         api = client.get(f"/api/v1/tickets/{access}", headers={"X-Ticket-Token": access})
         assert api.status_code == 503
