@@ -2,8 +2,10 @@
 
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import flask_migrate
@@ -13,6 +15,7 @@ from sqlalchemy import text
 from helpcenter import create_app
 from helpcenter.articles import services
 from helpcenter.extensions import db
+from helpcenter.search import index
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
@@ -110,11 +113,60 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def loaded(app):
-    """The shipped content/ loaded into the database."""
+@dataclass(frozen=True)
+class ContentSnapshot:
+    """The shipped content as loaded once per test run and database: rows and search index."""
+
+    rows: dict[str, list[dict]]
+    index_dir: Path
+
+
+@pytest.fixture(scope="session")
+def content_snapshot(migrated_url, tmp_path_factory) -> ContentSnapshot:
+    """Load content/ and build its search index once per run (and database), then empty it.
+
+    Loading the 111 files takes about a second and indexing them two or three; each test that
+    needs them gets a copy of the rows and of the index instead (`loaded`).
+    """
+    data_dir = tmp_path_factory.mktemp("content")
+    app = make_app(migrated_url, data_dir)
     with app.app_context():
         services.load_content(directory=CONTENT_DIR)
+        index.rebuild()
+        rows = {
+            table.name: [dict(row._mapping) for row in db.session.execute(table.select())]
+            for table in db.metadata.sorted_tables
+        }
+    empty_tables(app)
+    return ContentSnapshot(rows, data_dir / "search")
+
+
+@pytest.fixture
+def loaded(app, content_snapshot):
+    """The shipped content/ in the database, and its search index in the app's data directory.
+
+    The same rows (with the same ids) and the same index as `helpcenter content load` and
+    `helpcenter search reindex` make, copied from the run's snapshot.
+    """
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            if content_snapshot.rows[table.name]:
+                db.session.execute(table.insert(), content_snapshot.rows[table.name])
+        if db.engine.dialect.name == "postgresql":
+            # Rows came with their ids: the sequences continue after them.
+            for table in db.metadata.sorted_tables:
+                if content_snapshot.rows[table.name] and "id" in table.c:
+                    db.session.execute(
+                        text(
+                            "SELECT setval(pg_get_serial_sequence(:table, 'id'), "
+                            "(SELECT max(id) FROM " + table.name + "))"
+                        ),
+                        {"table": table.name},
+                    )
+        db.session.commit()
+    shutil.copytree(
+        content_snapshot.index_dir, Path(app.config["DATA_DIR"]) / "search", dirs_exist_ok=True
+    )
     return app
 
 

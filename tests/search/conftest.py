@@ -2,11 +2,8 @@
 
 import pytest
 
-from helpcenter.search import index
-
 
 @pytest.fixture
 def indexed(loaded):
-    with loaded.app_context():
-        index.rebuild()
+    """The shipped content with its search index, both copied from the run's snapshot."""
     return loaded

@@ -215,7 +215,7 @@ def test_a_damaged_index_is_rebuilt_while_the_old_one_answers(small, tmp_path, c
         answers.append(slugs(host_b, "feeding quokka")[0])
         return index._current_generation(base) not in (None, damaged.name)
 
-    eventually(rebuilt, what="the damaged index rebuilt")
+    eventually(rebuilt, seconds=15, what="the damaged index rebuilt")
     assert set(answers) == {"quokka-care"}
     assert "built with 6 documents" in caplog.text
     assert slugs(host_b, "feeding quokka")[0] == "quokka-care"
