@@ -284,10 +284,13 @@ def _duration(value, key: str) -> int:
 def _date(value, key: str) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        pass
+    # Only YYYY-MM-DD: fromisoformat also takes "20260101", which YAML reads as a number
+    # when unquoted and a person may mean something else by.
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     raise SupportConfigError(key, f"{value!r} is not a date YYYY-MM-DD")
 
 

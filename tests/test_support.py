@@ -253,6 +253,17 @@ BAD = {
         "business_hours.holidays",
         "YYYY-MM-DD",
     ),
+    # YAML reads an unquoted 20260101 as a number, not as a date.
+    "holiday unquoted number": (
+        lambda d: d["business_hours"]["holidays"].append(20260101),
+        "business_hours.holidays",
+        "YYYY-MM-DD",
+    ),
+    "holiday without dashes": (
+        lambda d: d["business_hours"]["holidays"].append("20260101"),
+        "business_hours.holidays",
+        "YYYY-MM-DD",
+    ),
     "escalation key": (
         lambda d: d["escalation"].update(supervisor_after_minutes=30),
         "escalation.supervisor_after_minutes",
