@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_percent, get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -88,6 +88,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_when, "when")
     app.add_template_filter(_filesize, "filesize")
     app.add_template_filter(_duration, "duration")
+    app.add_template_filter(_share, "share")
     app.after_request(_headers)
     app.request_class = safety.SafeRequest
     app.json = safety.GuardedJSONProvider(app)
@@ -127,6 +128,16 @@ def _duration(delta: timedelta) -> str:
     shown = [(n, unit) for n, unit in parts if n] or [(0, "duration-minute")]
     locale = get_locale()
     return " ".join(format_unit(n, unit, "short", locale=locale) for n, unit in shown)
+
+
+def _share(ratio: float) -> str:
+    """A share as a percentage to a tenth, in the visitor's language: "84,6 %", "85%".
+
+    Whole percents would show 84.6 % as "85 %" next to "target 85 %: not met".
+    """
+    pattern = get_locale().percent_formats[None].pattern
+    head, zero, tail = pattern.rpartition("0")
+    return format_percent(ratio, format=f"{head}{zero}.#{tail}" if zero else None)
 
 
 def _filesize(size: int) -> str:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
@@ -221,9 +222,9 @@ def test_the_page_shows_the_numbers(known, console):
         "Resolution 4 2 hr 30 min 5 hr",
         "First response on time 50% 3 of 6 tickets",
         "Resolution on time 75% 3 of 4 tickets",
-        "Reached a supervisor 33% 2 of 6 tickets",
-        "Reached the investigation team 17% 1 of 6 tickets",
-        "Rated 4 or 5: 67% (target 85%). Target not met",
+        "Reached a supervisor 33.3% 2 of 6 tickets",
+        "Reached the investigation team 16.7% 1 of 6 tickets",
+        "Rated 4 or 5: 66.7% (target 85%). Target not met",
         "2 of 3 ratings",
         f"5 of 5 Quick and clear {known.refs['t1']}",
         f"2 of 5 Took too long {known.refs['t4']}",
@@ -306,3 +307,18 @@ def test_signing_in_comes_first(client):
     response = client.get("/staff/reports/?days=30")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/staff/login?next=")
+
+
+@pytest.mark.parametrize(
+    ("lang", "ratio", "shown"),
+    [
+        ("en", 11 / 13, "84.6%"),
+        ("en", 0.85, "85%"),
+        ("ru", 11 / 13, "84,6\xa0%"),
+        ("az", 0.5, "50%"),
+    ],
+)
+def test_a_share_below_its_target_never_reads_as_the_target(app, lang, ratio, shown):
+    # 11 good ratings of 13 are 84.6 %: shown as "85 %" next to "target 85 %: not met" before.
+    with app.test_request_context(f"/{lang}/"), force_locale(lang):
+        assert app.jinja_env.filters["share"](ratio) == shown
