@@ -66,6 +66,8 @@ def make_app(database_url: str, data_dir, **config):
 
 def empty_tables(app) -> None:
     """Delete every table's rows and close the app's connections: what a test leaves behind."""
+    # A background index build still running would open a connection after the dispose.
+    index.wait_for_builder(app)
     with app.app_context():
         db.session.remove()
         for table in reversed(db.metadata.sorted_tables):

@@ -439,6 +439,19 @@ def _check_database(holder: _Holder, *, force: bool = False) -> bool:
     return False
 
 
+def catch_up_soon() -> None:
+    """Start bringing this host's index up to date now, in the background."""
+    _start_building(_holder())
+
+
+def wait_for_builder(app: Flask, timeout: float = 60.0) -> None:
+    """Wait until this process's background index build (if any) has finished."""
+    holder = app.extensions.get("search_index")
+    builder = holder.builder if holder is not None else None
+    if builder is not None:
+        builder.join(timeout)
+
+
 def _start_building(holder: _Holder) -> None:
     """Catch up in a background thread, unless this process runs one already."""
     app = current_app._get_current_object()

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from helpcenter.staff import services as staff
+from tests.conftest import eventually
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery staple"
@@ -73,7 +74,13 @@ def test_editor_updates_a_translation_side_by_side_and_players_find_it(
 
     # Players find the new Azerbaijani text through the public search.
     player = browser.new_context(locale="az").new_page()
-    player.goto(live_server + "/az/search?q=kvazar")
+
+    def found() -> int:
+        # The index catches up in the background within seconds of the publish.
+        player.goto(live_server + "/az/search?q=kvazar")
+        return player.locator(".hit a").count()
+
+    eventually(found, seconds=10, what="the public search finds the published text")
     first = player.locator(".hit a").first
     expect(first).to_have_attribute(
         "href", re.compile(rf"/az/search/opened/\d+/1/deposits-withdrawals/{ARTICLE}/")

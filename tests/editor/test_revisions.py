@@ -12,7 +12,7 @@ from helpcenter.articles.models import Article, ArticleRevision
 from helpcenter.editor import queries, services
 from helpcenter.extensions import db
 from helpcenter.search import services as search
-from tests.conftest import CONTENT_DIR
+from tests.conftest import CONTENT_DIR, eventually
 from tests.editor.conftest import ARTICLE
 
 AUTHOR = "editor@casino.example"
@@ -22,6 +22,11 @@ AUTHOR = "editor@casino.example"
 def ctx(loaded):
     with loaded.app_context():
         yield loaded
+
+
+def hits(text: str) -> list[str]:
+    found, _ = search.search(text=text, lang="en", record=False)
+    return [hit.slug for hit in found.hits]
 
 
 def the_article(slug: str = ARTICLE) -> Article:
@@ -174,8 +179,10 @@ def test_publishing_shows_players_the_text_and_search_finds_it(ctx, client):
     services.publish(article=the_article(), lang="en", author=AUTHOR)
     page = client.get(f"/en/deposits-withdrawals/{ARTICLE}/").get_data(as_text=True)
     assert "zanzibarite payouts" in page
-    found, _ = search.search(text="zanzibarite", lang="en", record=False)
-    assert [hit.slug for hit in found.hits] == [ARTICLE]
+    # Search follows within seconds: the index catches up in the background.
+    eventually(
+        lambda: hits("zanzibarite") == [ARTICLE], seconds=10, what="search finds the new text"
+    )
     assert cells()["en"].state == "published"
     tr = next(t for t in the_article().translations if t.lang == "en")
     assert tr.revision_id == revision.id
@@ -185,8 +192,7 @@ def test_unpublishing_hides_the_article_and_keeps_its_history(ctx, client):
     edit("en", "Second version.\n")
     services.unpublish(article=the_article(), author=AUTHOR)
     assert client.get(f"/en/deposits-withdrawals/{ARTICLE}/").status_code == 404
-    found, _ = search.search(text="withdrawal take", lang="en", record=False)
-    assert ARTICLE not in [hit.slug for hit in found.hits]
+    eventually(lambda: ARTICLE not in hits("withdrawal take"), seconds=10, what="search drops it")
     assert len(queries.history(the_article().id, "en")) == 2
     assert {cell.state for cell in cells().values()} == {"draft"}
 
