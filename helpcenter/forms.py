@@ -5,8 +5,12 @@ import unicodedata
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length, ValidationError
 
-# Bidirectional embedding, override and isolate controls: they make text read other than it is.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# The bidirectional controls: the Arabic letter mark, the left-to-right and right-to-left marks,
+# and the embedding, override and isolate controls. They make text read other than it is, so
+# the forms refuse them and uploads.display_name drops them from file names.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def clean(value):
@@ -25,7 +29,9 @@ class PlainText:
     def __call__(self, form, field):
         allowed = "\n\r\t" if self.multiline else ""
         for char in field.data or "":
-            if char in _BIDI or (unicodedata.category(char) == "Cc" and char not in allowed):
+            if char in BIDI_CONTROLS or (
+                unicodedata.category(char) == "Cc" and char not in allowed
+            ):
                 raise ValidationError(
                     _l("Remove the invisible control characters from this field.")
                 )

@@ -166,6 +166,22 @@ def _record_load_changes(report: LoadReport, categories: set[str]) -> None:
         search.record_change(article_slug=slug)
 
 
+# A revision's text as an editor writes it, and what follows it: the body's hash and the source
+# text (and version) that it translates. Revisions and translations hold all of them.
+EDITED_FIELDS = ("title", "summary", "tags", "body_md")
+TRACKING_FIELDS = ("body_hash", "translated_from", "source_hash")
+TEXT_FIELDS = EDITED_FIELDS + TRACKING_FIELDS
+
+
+def revision_text(source, fields: tuple[str, ...] = TEXT_FIELDS) -> dict:
+    """`fields` of `source` (a revision, a translation, a loaded file or a draft) to copy into
+    another: the one place that copies a text, tags as a list of their own."""
+    text = {name: getattr(source, name) for name in fields}
+    if "tags" in text:
+        text["tags"] = list(text["tags"])
+    return text
+
+
 def _set(obj, **values) -> bool:
     """Assign only differing values; return whether anything changed."""
     changed = False
@@ -209,17 +225,13 @@ def _sync_article(article: Article, source: SourceArticle, related: dict) -> boo
         if tr is None:
             tr = ArticleTranslation(lang=lang)
             article.translations.append(tr)
-        content_changed = _set(
-            tr, title=src.title, summary=src.summary, tags=src.tags, body_md=src.body_md
-        )
+        content_changed = _set(tr, **revision_text(src, EDITED_FIELDS))
         derived_changed = _set(
             tr,
+            **revision_text(src, TRACKING_FIELDS),
             body_html=src.rendered.html,
             toc=src.rendered.toc,
             word_count=src.rendered.word_count,
-            body_hash=src.body_hash,
-            translated_from=src.translated_from,
-            source_hash=src.source_hash,
             related=related[(source.slug, lang)],
         )
         # A newer revision than the published one is an editor's draft: a (forced) load
@@ -260,13 +272,7 @@ def _loaded_revision(article: Article, lang: str, tr: ArticleTranslation) -> Art
         article_id=article.id,
         lang=lang,
         number=_next_number(article.id, lang),
-        title=tr.title,
-        summary=tr.summary,
-        tags=list(tr.tags),
-        body_md=tr.body_md,
-        body_hash=tr.body_hash,
-        translated_from=tr.translated_from,
-        source_hash=tr.source_hash,
+        **revision_text(tr),
         author=LOADER,
         origin=RevisionOrigin.LOAD,
         is_synced=True,
@@ -421,16 +427,10 @@ def publish_revision(article: Article, revision: ArticleRevision) -> ArticleTran
     now = utcnow()
     _set(
         tr,
-        title=revision.title,
-        summary=revision.summary,
-        tags=list(revision.tags),
-        body_md=revision.body_md,
+        **revision_text(revision),
         body_html=rendered.html,
         toc=rendered.toc,
         word_count=rendered.word_count,
-        body_hash=revision.body_hash,
-        translated_from=revision.translated_from,
-        source_hash=revision.source_hash,
         revision_id=revision.id,
     )
     tr.updated_at = article.updated_at = now

@@ -128,22 +128,8 @@ def read_ticket(ref: str):
     if ticket is None or ticket.reference != reference.normalize(ref):
         return _error(404, "no ticket with this reference and token")
     with force_locale(ticket.language):
-        events = [
-            {"at": e.at.isoformat(), "type": e.type, "text": e.text}
-            for e in queries.public_events(ticket)
-        ]
-    return jsonify(
-        reference=ticket.reference,
-        state=ticket.state,
-        tier=ticket.tier,
-        topic=ticket.topic,
-        channel=ticket.channel,
-        language=ticket.language,
-        created_at=ticket.created_at.isoformat(),
-        first_response_due_at=ticket.first_response_due_at.isoformat(),
-        resolution_due_at=ticket.resolution_due_at.isoformat(),
-        events=events,
-    )
+        document = queries.ticket_document(ticket)
+    return jsonify(document)
 
 
 @bp.get("/openapi.json")

@@ -123,6 +123,7 @@ class StatusPage:
     reopen_until: datetime | None
     rating: int | None
     rating_comment: str
+    created_at: datetime
     updated_at: datetime
 
     @property
@@ -189,5 +190,26 @@ def status_page(ticket: Ticket, now: datetime | None = None) -> StatusPage:
         reopen_until=reopen_until,
         rating=ticket.rating,
         rating_comment=ticket.rating_comment,
+        created_at=ticket.created_at,
         updated_at=ticket.updated_at,
     )
+
+
+def ticket_document(ticket: Ticket) -> dict:
+    """The status page as the tickets API returns it (a fixed contract: openapi.yml).
+
+    Built from `status_page`, so an integration sees what the player's page shows and no more.
+    """
+    page = status_page(ticket)
+    return {
+        "reference": page.reference,
+        "state": page.state,
+        "tier": page.tier,
+        "topic": page.topic,
+        "channel": page.channel,
+        "language": page.language,
+        "created_at": page.created_at.isoformat(),
+        "first_response_due_at": page.first_response.due_at.isoformat(),
+        "resolution_due_at": page.resolution.due_at.isoformat(),
+        "events": [{"at": e.at.isoformat(), "type": e.type, "text": e.text} for e in page.timeline],
+    }

@@ -76,20 +76,11 @@ def _check_links(article: Article, lang: str, body_md: str) -> None:
 
 
 def _same(revision: ArticleRevision, draft: Draft, translated_from, source) -> bool:
+    text = articles.EDITED_FIELDS
     return (
-        revision.title,
-        revision.summary,
-        tuple(revision.tags),
-        revision.body_md,
-        revision.translated_from,
-        revision.source_revision_id,
-    ) == (
-        draft.title,
-        draft.summary,
-        draft.tags,
-        draft.body_md,
-        translated_from,
-        source.id if source else None,
+        articles.revision_text(revision, text) == articles.revision_text(draft, text)
+        and revision.translated_from == translated_from
+        and revision.source_revision_id == (source.id if source else None)
     )
 
 
@@ -127,10 +118,7 @@ def save(
         article_id=article.id,
         lang=lang,
         number=(current.number if current else 0) + 1,
-        title=draft.title,
-        summary=draft.summary,
-        tags=list(draft.tags),
-        body_md=draft.body_md,
+        **articles.revision_text(draft, articles.EDITED_FIELDS),
         body_hash=body_hash(draft.body_md),
         translated_from=translated_from,
         source_revision_id=source.id if source else None,

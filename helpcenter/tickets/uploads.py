@@ -86,6 +86,8 @@ from pathlib import Path
 from PIL import Image
 from zlib_ng import zlib_ng
 
+from helpcenter.forms import BIDI_CONTROLS
+
 MAX_FILES = 5
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 25_000_000
@@ -231,9 +233,6 @@ def open_stored(directory: Path, name: str) -> Path:
 # Display names
 
 
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
 _JOINERS = frozenset("\u200c\u200d")  # needed by Persian, Indic scripts and emoji
 
 
@@ -249,7 +248,7 @@ def display_name(filename: str, extensions: tuple[str, ...] = (), extension: str
     kept = []
     for char in name:
         category = unicodedata.category(char)
-        if char in _BIDI_CONTROLS or category in ("Cc", "Cs"):
+        if char in BIDI_CONTROLS or category in ("Cc", "Cs"):
             continue
         if category == "Cf" and char not in _JOINERS:
             continue
