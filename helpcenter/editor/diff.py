@@ -61,7 +61,7 @@ def diff(old: str, new: str) -> tuple[Line, ...]:
 def changed_lines(old: str, new: str) -> set[int]:
     """0-based numbers of the lines of `new` that are not in `old` (for marking a source text)."""
     a, b = old.splitlines(), new.splitlines()
-    marked = set()
+    marked: set[int] = set()
     for op, _i1, _i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op in ("replace", "insert"):
             marked.update(range(j1, j2))
