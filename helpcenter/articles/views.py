@@ -43,7 +43,6 @@ def _page_links(endpoint: str, available, missing=None, **values) -> dict:
 def home():
     return render_page(
         "articles/home.html",
-        (),
         lambda: {
             "categories": queries.categories(g.lang),
             "popular": queries.popular(g.lang),
@@ -63,12 +62,15 @@ def category(category: str):
         unavailable = queries.locate_article(wanted[:80])
     return render_page(
         "articles/category.html",
-        (category, unavailable.slug if unavailable else None),
         lambda: {
             "page": page,
             "unavailable": unavailable,
             "contact_topic": support.current().topic_for_article(category),
             **_page_links(".category", current_app.config["LANGUAGES"], category=category),
+        },
+        varies_on={
+            "category": category,
+            "unavailable_slug": unavailable.slug if unavailable else None,
         },
     )
 
@@ -88,10 +90,8 @@ def show(category: str, article: str):
     vote = session.get("votes", {}).get(page.slug)
     return render_page(
         "articles/article.html",
-        (article, vote),
         lambda: {
             "page": page,
-            "vote": vote,
             "contact_topic": support.current().topic_for_article(category, article),
             **_page_links(
                 ".show",
@@ -103,6 +103,7 @@ def show(category: str, article: str):
                 article=article,
             ),
         },
+        varies_on={"category": category, "article": article, "vote": vote},
     )
 
 

@@ -27,8 +27,12 @@ def results(lang: str):
     template = "search/_results.html" if htmx else "search/results.html"
     html = render_page(
         template,
-        (found.query, found.page, log_id is not None),
         lambda: {"results": found, "log_id": _LOG_MARK if log_id is not None else None},
+        varies_on={
+            "query": found.query,
+            "results_page": found.page,
+            "is_logged": log_id is not None,
+        },
         marks={f"/opened/{_LOG_MARK}/": f"/opened/{log_id}/"},
     )
     return varying(html)
