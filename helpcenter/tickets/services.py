@@ -149,8 +149,11 @@ def _event(ticket: Ticket, type_: str, actor: Actor, now: datetime, text: str = 
     ticket.updated_at = now
 
 
-def _apply(ticket: Ticket, action: str) -> None:
-    ticket.state = states.next_state(action, ticket.state, ticket.tier)
+def _apply(ticket: Ticket, action: str, now: datetime) -> None:
+    state = states.next_state(action, ticket.state, ticket.tier)
+    if ticket.state == states.WAITING and state != states.WAITING:
+        _pause_sla_clocks(ticket, now - _waiting_since(ticket, now))
+    ticket.state = state
 
 
 def _message(
@@ -362,7 +365,7 @@ def player_reply(ticket: Ticket, body: str, files: Sequence[File] = (), now=None
     now = _now(now)
     action = "player_reply" if body else "add_evidence"
     with _files_or_nothing() as stored:
-        _apply(ticket, action)
+        _apply(ticket, action, now)
         _attach(ticket, _message(ticket, _player(ticket), body, now), files, stored)
         _event(ticket, "player_replied" if body else "evidence_added", PLAYER, now)
 
@@ -373,7 +376,7 @@ def rate(ticket: Ticket, score: int, comment: str = "", now=None) -> None:
     if not 1 <= score <= 5:
         raise ValueError("a rating is 1 to 5")
     now = _now(now)
-    _apply(ticket, "rate")
+    _apply(ticket, "rate", now)
     if ticket.rating is not None:
         raise states.TransitionError("rate", ticket.state, ticket.tier)
     ticket.rating, ticket.rating_comment = score, comment
@@ -395,7 +398,7 @@ def reopen(ticket: Ticket, body: str, now=None) -> None:
     now = _now(now)
     if not can_reopen(ticket, now):
         raise states.TransitionError("reopen", ticket.state, ticket.tier)
-    _apply(ticket, "reopen")
+    _apply(ticket, "reopen", now)
     ticket.resolved_at = None
     _message(ticket, _player(ticket), body, now)
     _event(ticket, "reopened", PLAYER, now)
@@ -409,9 +412,9 @@ def reopen(ticket: Ticket, body: str, now=None) -> None:
 def reply(ticket: Ticket, staff: Actor, body: str, *, wait_for_player=False, now=None) -> None:
     """A staff reply the player sees; the first one meets the first-response target."""
     now = _now(now)
-    _apply(ticket, "reply")
+    _apply(ticket, "reply", now)
     if wait_for_player:
-        _apply(ticket, "wait_for_player")
+        _apply(ticket, "wait_for_player", now)
     ticket.first_responded_at = ticket.first_responded_at or now
     _message(ticket, staff, body, now)
     _event(ticket, "waiting_for_player" if wait_for_player else "replied", staff, now)
@@ -423,7 +426,7 @@ def reply(ticket: Ticket, staff: Actor, body: str, *, wait_for_player=False, now
 def note(ticket: Ticket, staff: Actor, body: str, now=None) -> None:
     """An internal note: for staff only, never shown to the player."""
     now = _now(now)
-    _apply(ticket, "note")
+    _apply(ticket, "note", now)
     _message(ticket, staff, body, now, internal=True)
     _event(ticket, "note", staff, now, public=False)
     db.session.commit()
@@ -432,7 +435,7 @@ def note(ticket: Ticket, staff: Actor, body: str, now=None) -> None:
 @_use_case
 def assign(ticket: Ticket, staff: Actor, assignee: str | None, now=None) -> None:
     now = _now(now)
-    _apply(ticket, "assign")
+    _apply(ticket, "assign", now)
     ticket.assignee = assignee
     if ticket.state == states.RECEIVED and assignee:
         ticket.state = states.IN_PROGRESS
@@ -443,13 +446,13 @@ def assign(ticket: Ticket, staff: Actor, assignee: str | None, now=None) -> None
 @_use_case
 def set_waiting_for_player(ticket: Ticket, staff: Actor, now=None) -> None:
     now = _now(now)
-    _apply(ticket, "wait_for_player")
+    _apply(ticket, "wait_for_player", now)
     _event(ticket, "waiting_for_player", staff, now)
     db.session.commit()
 
 
 def _escalate(ticket: Ticket, actor: Actor, reason: str, now: datetime) -> None:
-    _apply(ticket, "escalate")
+    _apply(ticket, "escalate", now)
     ticket.tier = states.next_tier(ticket.tier)
     ticket.tier_since = now
     ticket.assignee = None
@@ -476,16 +479,21 @@ def escalate(ticket: Ticket, staff: Actor, reason: str, now=None) -> None:
 def send_back(ticket: Ticket, staff: Actor, reason: str, now=None) -> None:
     """Hand the ticket back to the tier below (a supervisor to the operators...), with a reason."""
     now = _now(now)
-    _apply(ticket, "send_back")
+    _apply(ticket, "send_back", now)
     ticket.tier = states.previous_tier(ticket.tier)
     ticket.tier_since = now
+    if ticket.first_responded_at is None:
+        # A fresh first-response target from the send-back, as at filing; `run_sla` escalates
+        # it again only when this one passes unanswered.
+        due = targets(ticket.topic, ticket.channel, now, support.current())
+        ticket.first_response_due_at = due.first_response_due
     ticket.assignee = None
     _event(ticket, "sent_back", staff, now, text=reason)
     db.session.commit()
 
 
 def _close(ticket: Ticket, actor: Actor, now: datetime) -> None:
-    _apply(ticket, "close")
+    _apply(ticket, "close", now)
     ticket.closed_at = now
     _event(ticket, "closed", actor, now)
 
@@ -500,7 +508,7 @@ def close(ticket: Ticket, staff: Actor, now=None) -> None:
 @_use_case
 def resolve(ticket: Ticket, staff: Actor, summary: str, now=None) -> None:
     now = _now(now)
-    _apply(ticket, "resolve")
+    _apply(ticket, "resolve", now)
     ticket.resolved_at = now
     ticket.first_responded_at = ticket.first_responded_at or now
     _message(ticket, staff, summary, now)
@@ -513,6 +521,27 @@ def resolve(ticket: Ticket, staff: Actor, summary: str, now=None) -> None:
 
 NO_FIRST_RESPONSE = "no_first_response"
 NOT_RESOLVED_AT_SUPERVISOR = "not_resolved_at_supervisor"
+# The states whose SLA clocks run: while the ticket waits for the player they are paused, and
+# `run_sla` neither escalates it nor changes its state.
+SLA_CLOCK_STATES = (states.RECEIVED, states.IN_PROGRESS)
+
+
+def _waiting_since(ticket: Ticket, now: datetime) -> datetime:
+    """When the ticket, waiting for the player now, began its latest spell of waiting.
+
+    Derived from the events: only a "waiting_for_player" event (a staff reply asking the
+    player, or setting the state) starts a spell, so a reply that asks again starts a new one.
+    """
+    started = [e.created_at for e in ticket.events if e.type == "waiting_for_player"]
+    return started[-1] if started else now
+
+
+def _pause_sla_clocks(ticket: Ticket, waited: timedelta) -> None:
+    """Move the pending SLA deadlines later by the time spent waiting for the player."""
+    if ticket.first_responded_at is None:
+        ticket.first_response_due_at += waited
+    ticket.resolution_due_at += waited
+    ticket.tier_since += waited
 
 
 @dataclass(frozen=True)
@@ -552,7 +581,7 @@ def run_sla(now: datetime | None = None) -> SlaRun:
 
     late = db.session.scalars(
         select(Ticket.id).where(
-            Ticket.state.in_(states.OPEN_STATES),
+            Ticket.state.in_(SLA_CLOCK_STATES),
             Ticket.tier == states.OPERATOR,
             Ticket.first_responded_at.is_(None),
             Ticket.first_response_due_at <= now,
@@ -560,7 +589,7 @@ def run_sla(now: datetime | None = None) -> SlaRun:
     ).all()
     stuck = db.session.scalars(
         select(Ticket.id).where(
-            Ticket.state.in_(states.OPEN_STATES),
+            Ticket.state.in_(SLA_CLOCK_STATES),
             Ticket.tier == states.SUPERVISOR,
             Ticket.topic.in_(complex_topics),
             Ticket.tier_since <= now - after,
@@ -577,7 +606,7 @@ def run_sla(now: datetime | None = None) -> SlaRun:
         *[(i, NOT_RESOLVED_AT_SUPERVISOR, states.SUPERVISOR) for i in stuck],
     ]:
         ticket = db.session.get(Ticket, ticket_id, populate_existing=True)
-        if ticket.tier != tier or ticket.state not in states.OPEN_STATES:
+        if ticket.tier != tier or ticket.state not in SLA_CLOCK_STATES:
             db.session.rollback()
             continue
         if _commit_unless_changed(lambda: _escalate(ticket, SYSTEM, reason, now)):  # noqa: B023

@@ -1,4 +1,4 @@
-"""SLA arithmetic: open hours, open minutes, business days and a new request's targets."""
+"""SLA arithmetic (open hours, open minutes, business days, targets) and `sla run`'s rules."""
 
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from helpcenter import support
+from helpcenter.extensions import db
 from helpcenter.support import Channel, Hours
+from helpcenter.tickets import services, states
 from helpcenter.tickets.sla import Targets, add_business_days, add_open_minutes, targets
 
 BAKU = ZoneInfo("Asia/Baku")
@@ -160,3 +162,114 @@ def test_targets_of_unknown_ids():
         targets("jackpots", "chat", baku(2, 10, 12), CONFIG)
     with pytest.raises(KeyError):
         targets("payments", "fax", baku(2, 10, 12), CONFIG)
+
+
+# --- the SLA rules of `sla run`, on the real database -------------------------------------------
+
+STAFF = services.Actor(states.STAFF, "Aysel")
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+
+
+@pytest.fixture
+def ctx(app):
+    with app.test_request_context():
+        yield app
+
+
+def file(topic: str, channel: str, now: datetime):
+    new = services.NewTicket(
+        topic=topic,
+        subject="Withdrawal not received",
+        description="I withdrew 200 AZN three days ago and nothing arrived on my card.",
+        email="player@example.com",
+        language="az",
+        channel=channel,
+        contact="+994501234567" if channel == "phone" else "",
+        transaction_id="TX-1001",
+    )
+    return services.file_ticket(new, now=now).ticket
+
+
+def run(ticket, now: datetime) -> services.SlaRun:
+    result = services.run_sla(now=now)
+    db.session.refresh(ticket)
+    return result
+
+
+def test_a_send_back_gets_a_fresh_first_response_target(ctx):
+    # payments by email: first response within 2 hours, around the clock.
+    noon = baku(11, 18, 12)
+    ticket = file("payments", "email", noon)
+    assert run(ticket, noon + 2 * HOUR + MINUTE).to_supervisor == 1
+    services.send_back(ticket, STAFF, "Operators can answer", now=noon + 2 * HOUR + 30 * MINUTE)
+    assert ticket.first_response_due_at == noon + 4 * HOUR + 30 * MINUTE
+    assert run(ticket, noon + 2 * HOUR + 31 * MINUTE) == services.SlaRun(0, 0, 0)
+    assert run(ticket, noon + 4 * HOUR + 29 * MINUTE) == services.SlaRun(0, 0, 0)
+    assert ticket.tier == states.OPERATOR
+    assert run(ticket, noon + 4 * HOUR + 31 * MINUTE).to_supervisor == 1
+    assert ticket.tier == states.SUPERVISOR
+
+
+def test_a_send_back_counts_the_new_target_in_open_hours(ctx):
+    # account by phone: 15 minutes, phone open 09:00-21:00.
+    ticket = file("account", "phone", baku(11, 18, 20, 30))
+    assert run(ticket, baku(11, 18, 20, 46)).to_supervisor == 1
+    services.send_back(ticket, STAFF, "Operators can answer this", now=baku(11, 18, 20, 55))
+    assert ticket.first_response_due_at == baku(11, 19, 9, 10)
+    assert run(ticket, baku(11, 19, 9, 9)).to_supervisor == 0
+    assert run(ticket, baku(11, 19, 9, 11)).to_supervisor == 1
+
+
+def test_no_escalation_while_waiting_and_the_first_response_clock_pauses(ctx):
+    noon = baku(11, 18, 12)
+    ticket = file("payments", "email", noon)  # first response by 14:00, resolution in 48 hours
+    services.set_waiting_for_player(ticket, STAFF, now=noon + HOUR)
+    assert run(ticket, noon + 3 * HOUR) == services.SlaRun(0, 0, 0)
+    assert (ticket.state, ticket.tier) == (states.WAITING, states.OPERATOR)
+    services.player_reply(ticket, "Here is my statement.", now=noon + 4 * HOUR)  # waited 3 hours
+    assert ticket.state == states.IN_PROGRESS
+    assert ticket.first_response_due_at == noon + 5 * HOUR
+    assert ticket.resolution_due_at == noon + 51 * HOUR
+    assert run(ticket, noon + 4 * HOUR + 59 * MINUTE).to_supervisor == 0
+    assert run(ticket, noon + 5 * HOUR + MINUTE).to_supervisor == 1
+
+
+def test_a_complex_case_waiting_at_supervisor_stays_there_and_its_clock_pauses(ctx):
+    noon = baku(11, 18, 12)
+    ticket = file("payments", "email", noon)
+    services.reply(ticket, STAFF, "Checking", now=noon + 30 * MINUTE)
+    services.escalate(ticket, STAFF, "Needs a supervisor", now=noon + HOUR)
+    services.note(ticket, STAFF, "Asked for a statement", now=noon + HOUR + 5 * MINUTE)
+    services.set_waiting_for_player(ticket, STAFF, now=noon + HOUR + 10 * MINUTE)
+    services.note(ticket, STAFF, "Still waiting", now=noon + 3 * HOUR)
+    assert run(ticket, noon + 5 * HOUR) == services.SlaRun(0, 0, 0)
+    assert (ticket.state, ticket.tier) == (states.WAITING, states.SUPERVISOR)
+    # The player answers after 5 hours: 50 of the 60 minutes at supervisor are left.
+    services.player_reply(ticket, "Statement attached.", now=noon + 6 * HOUR + 10 * MINUTE)
+    assert ticket.resolution_due_at == noon + 53 * HOUR
+    assert ticket.first_response_due_at == noon + 2 * HOUR  # already met: unchanged
+    assert run(ticket, noon + 6 * HOUR + 59 * MINUTE).to_investigation == 0
+    assert run(ticket, noon + 7 * HOUR + MINUTE).to_investigation == 1
+    assert (ticket.state, ticket.tier) == (states.IN_PROGRESS, states.INVESTIGATION)
+
+
+def test_a_staff_action_that_ends_the_wait_also_moves_the_deadlines(ctx):
+    noon = baku(11, 18, 12)
+    ticket = file("payments", "email", noon)
+    services.set_waiting_for_player(ticket, STAFF, now=noon + HOUR)
+    services.reply(ticket, STAFF, "We found it ourselves", now=noon + 2 * HOUR)  # waited 1 hour
+    assert ticket.state == states.IN_PROGRESS
+    assert ticket.first_responded_at == noon + 2 * HOUR
+    assert ticket.resolution_due_at == noon + 49 * HOUR
+
+
+def test_asking_the_player_again_starts_a_new_wait(ctx):
+    noon = baku(11, 18, 12)
+    ticket = file("payments", "email", noon)
+    services.reply(ticket, STAFF, "A statement, please", wait_for_player=True, now=noon + HOUR)
+    # Asked again after 2 hours of waiting: the deadlines move by those 2 hours, once.
+    services.reply(ticket, STAFF, "Still need it", wait_for_player=True, now=noon + 3 * HOUR)
+    assert ticket.resolution_due_at == noon + 50 * HOUR
+    services.player_reply(ticket, "Attached.", now=noon + 4 * HOUR)  # 1 more hour
+    assert ticket.resolution_due_at == noon + 51 * HOUR
+    assert ticket.state == states.IN_PROGRESS
