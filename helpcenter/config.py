@@ -5,6 +5,8 @@ import secrets
 from pathlib import Path
 from typing import ClassVar
 
+from helpcenter import vocabulary
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -15,9 +17,9 @@ class Config:
     DATABASE_URL = ""
     SECRET_KEY = ""
     CONTENT_DIR = "content"
-    LANGUAGES = ("az", "ru", "en")
-    DEFAULT_LANGUAGE = "az"
-    BABEL_DEFAULT_LOCALE = "az"
+    LANGUAGES = vocabulary.LANGUAGES
+    DEFAULT_LANGUAGE = vocabulary.DEFAULT_LANGUAGE
+    BABEL_DEFAULT_LOCALE = vocabulary.DEFAULT_LANGUAGE
     BABEL_DEFAULT_TIMEZONE = "Asia/Baku"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
@@ -96,8 +98,8 @@ class Config:
     # How often each worker asks the database whether content changed since its host's search
     # index was built (one small query); a newer version is indexed in the background.
     SEARCH_SYNC_SECONDS = 2.0
-    # Five attachments of 10 MB and the form around them.
-    MAX_CONTENT_LENGTH = 52 * 1024 * 1024
+    # The most attachments of the largest size, and 2 MB for the form around them.
+    MAX_CONTENT_LENGTH = vocabulary.MAX_FILES * vocabulary.MAX_BYTES + 2 * 1024 * 1024
     # Where players' files are kept: "database" (rows of stored_file, shared by every host,
     # backed up with the database) or "directory" (files on this host, for single-host
     # installs). Reading looks in both, so an install can switch.

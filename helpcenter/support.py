@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from flask import current_app, has_app_context
 
+from helpcenter.vocabulary import SLUG_URL_PATTERN
+
 SUPPORT_FILE = Path(__file__).with_name("support.yml")
 
 CHANNEL_IDS = ("chat", "email", "phone", "telegram", "whatsapp")
@@ -218,7 +220,7 @@ class SupportConfig:
 # --- loading and checking ------------------------------------------------------------------------
 
 _TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
-_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
+_SLUG = re.compile(SLUG_URL_PATTERN)
 _DURATION = re.compile(r"([1-9]\d*)([mh])")
 
 

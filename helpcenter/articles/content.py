@@ -15,15 +15,13 @@ from urllib.parse import urlsplit
 import yaml
 
 from helpcenter.articles.rendering import Rendered, render_markdown
+from helpcenter.vocabulary import LANGUAGES, MAX_SLUG, MAX_SUMMARY, MAX_TITLE, SLUG
 
-LANGUAGES = ("az", "ru", "en")
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-MAX_SLUG = 80
 MAX_FILE_BYTES = 1024 * 1024
 FRONT_MATTER_KEYS = {"title", "summary", "tags", "order", "translated_from", "source_hash"}
 CATEGORY_KEYS = {"order", "title", "description"}
 HASH_RE = re.compile(r"^[0-9a-f]{8}$")
-MAX_TITLE, MAX_SUMMARY, MAX_TAGS, MAX_TAG = 200, 300, 20, 50
+MAX_TAGS, MAX_TAG = 20, 50
 
 
 @dataclass(frozen=True, order=True)
@@ -142,7 +140,7 @@ def read_content(root: str | Path) -> ContentSet:
 
 
 def _check_slug(path: Path, kind: str, problems: list[Problem]) -> bool:
-    if SLUG_RE.match(path.name) and len(path.name) <= MAX_SLUG:
+    if SLUG.match(path.name) and len(path.name) <= MAX_SLUG:
         return True
     problems.append(
         Problem(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from helpcenter.articles.models import Article, ArticleTranslation, Category
 from helpcenter.cache import cached_query
 from helpcenter.extensions import db
+from helpcenter.vocabulary import LANGUAGES
 
 POPULAR_LIMIT = 6
 
@@ -179,7 +180,7 @@ def article_page(lang: str, slug: str) -> ArticlePage | None:
         toc=tuple(tr.toc),
         word_count=tr.word_count,
         updated_at=tr.updated_at,
-        languages=tuple(code for code in ("az", "ru", "en") if code in languages),
+        languages=tuple(code for code in LANGUAGES if code in languages),
         related=related,
     )
 
@@ -200,7 +201,7 @@ def locate_article(slug: str) -> ArticleLocation | None:
         article.slug,
         article.category.slug,
         titles,
-        tuple(code for code in ("az", "ru", "en") if code in titles),
+        tuple(code for code in LANGUAGES if code in titles),
     )
 
 

@@ -42,6 +42,7 @@ from helpcenter.contact.recommend import URGENCIES, Recommendation, recommend
 from helpcenter.db import utcnow
 from helpcenter.forms import PlainText, clean, length
 from helpcenter.tickets import labels, services, uploads
+from helpcenter.vocabulary import MAX_BYTES, MAX_FILES, MAX_SUBJECT
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 5000
 REPLY_MAX = 5000
@@ -89,7 +90,11 @@ class TicketFields(FlaskForm):
     subject = StringField(
         _l("Subject"),
         filters=[clean],
-        validators=[DataRequired(_l("Give your request a subject.")), length(150), PlainText()],
+        validators=[
+            DataRequired(_l("Give your request a subject.")),
+            length(MAX_SUBJECT),
+            PlainText(),
+        ],
     )
     description = TextAreaField(
         _l("Describe the problem"),
@@ -251,11 +256,11 @@ class _Evidence:
 def _read_files(field) -> list[services.File]:
     """Check every attached file by its content; raise one message per refused file."""
     storages = field.data or []
-    if len(storages) > uploads.MAX_FILES:
+    if len(storages) > MAX_FILES:
         raise ValidationError(_l("Attach at most 5 files."))
     accepted, problems = [], []
     for storage in storages:
-        data = storage.stream.read(uploads.MAX_BYTES + 1)
+        data = storage.stream.read(MAX_BYTES + 1)
         name = uploads.display_name(storage.filename or "")
         try:
             accepted.append(services.File(uploads.check(data, storage.filename or ""), data))

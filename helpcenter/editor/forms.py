@@ -14,11 +14,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp, ValidationError
 
-from helpcenter.articles.content import LANGUAGES, MAX_SUMMARY, MAX_TAG, MAX_TAGS, MAX_TITLE
+from helpcenter.articles.content import MAX_TAG, MAX_TAGS
 from helpcenter.forms import PlainText, clean, length
+from helpcenter.vocabulary import LANGUAGES, MAX_BODY, MAX_SLUG, MAX_SUMMARY, MAX_TITLE, SLUG
 
-# A long article is some 5,000 words; 100,000 characters leave room and keep pages fast.
-MAX_BODY = 100_000
 # What the sanitizer would silently drop and an editor should know about: say it instead.
 _ACTIVE = re.compile(
     r"<\s*(script|style|iframe|object|embed|form)\b|\son\w+\s*=|javascript:", re.IGNORECASE
@@ -100,9 +99,9 @@ class NewArticleForm(ArticleForm):
         filters=[clean],
         validators=[
             DataRequired(_l("Give the article an address, e.g. withdrawal-times.")),
-            length(80),
+            length(MAX_SLUG),
             Regexp(
-                r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                SLUG,
                 message=_l("Use lowercase Latin letters, digits and hyphens, e.g. bonus-rules."),
             ),
         ],
@@ -121,9 +120,9 @@ class CategoryForm(FlaskForm):
         filters=[clean],
         validators=[
             Optional(),
-            length(80),
+            length(MAX_SLUG),
             Regexp(
-                r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                SLUG,
                 message=_l("Use lowercase Latin letters, digits and hyphens, e.g. bonus-rules."),
             ),
         ],
@@ -139,30 +138,42 @@ class CategoryForm(FlaskForm):
     title_az = StringField(
         _l("Title in Azerbaijani"),
         filters=[clean],
-        validators=[DataRequired(_l("Required in every language.")), length(200), PlainText()],
+        validators=[
+            DataRequired(_l("Required in every language.")),
+            length(MAX_TITLE),
+            PlainText(),
+        ],
     )
     title_ru = StringField(
         _l("Title in Russian"),
         filters=[clean],
-        validators=[DataRequired(_l("Required in every language.")), length(200), PlainText()],
+        validators=[
+            DataRequired(_l("Required in every language.")),
+            length(MAX_TITLE),
+            PlainText(),
+        ],
     )
     title_en = StringField(
         _l("Title in English"),
         filters=[clean],
-        validators=[DataRequired(_l("Required in every language.")), length(200), PlainText()],
+        validators=[
+            DataRequired(_l("Required in every language.")),
+            length(MAX_TITLE),
+            PlainText(),
+        ],
     )
     description_az = StringField(
         _l("Description in Azerbaijani"),
         filters=[clean],
-        validators=[Optional(), length(300), PlainText()],
+        validators=[Optional(), length(MAX_SUMMARY), PlainText()],
     )
     description_ru = StringField(
         _l("Description in Russian"),
         filters=[clean],
-        validators=[Optional(), length(300), PlainText()],
+        validators=[Optional(), length(MAX_SUMMARY), PlainText()],
     )
     description_en = StringField(
         _l("Description in English"),
         filters=[clean],
-        validators=[Optional(), length(300), PlainText()],
+        validators=[Optional(), length(MAX_SUMMARY), PlainText()],
     )

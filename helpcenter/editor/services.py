@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from helpcenter import cache
 from helpcenter.articles import services as articles
-from helpcenter.articles.content import LANGUAGES, SLUG_RE, body_hash
+from helpcenter.articles.content import LANGUAGES, body_hash
 from helpcenter.articles.models import (
     Article,
     ArticleRevision,
@@ -26,6 +26,7 @@ from helpcenter.articles.models import (
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
 from helpcenter.search import services as search
+from helpcenter.vocabulary import MAX_SLUG, SLUG
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def save(
 
 def create_article(*, category: Category, slug: str, lang: str, draft: Draft, author: str):
     """A new article, unpublished, with its first revision; raises InvalidContent."""
-    if not SLUG_RE.match(slug) or len(slug) > 80:
+    if not SLUG.match(slug) or len(slug) > MAX_SLUG:
         raise InvalidContent({"slug": ["use lowercase a-z, 0-9 and hyphens (at most 80)"]})
     if db.session.scalar(select(func.count(Article.id)).where(Article.slug == slug)):
         raise InvalidContent({"slug": ["an article with this slug exists already"]})
@@ -214,7 +215,7 @@ def save_category(
     """Create a category or change one; raises InvalidContent for a bad or taken slug."""
     category = existing
     if category is None:
-        if not SLUG_RE.match(slug) or len(slug) > 80:
+        if not SLUG.match(slug) or len(slug) > MAX_SLUG:
             raise InvalidContent({"slug": ["use lowercase a-z, 0-9 and hyphens (at most 80)"]})
         if db.session.scalar(select(func.count(Category.id)).where(Category.slug == slug)):
             raise InvalidContent({"slug": ["a category with this slug exists already"]})

@@ -16,8 +16,8 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.lang.stopwords import stoplists
 
 from helpcenter.search.azerbaijani import analyze_word, fold_case
+from helpcenter.vocabulary import LANGUAGES
 
-LANGUAGES = ("az", "ru", "en")
 # BM25F field weights: title above tags above summary above body.
 FIELD_WEIGHTS = {"title": 4.0, "tags": 3.0, "summary": 2.0, "body": 1.0}
 WORD_RE = r"\w+"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from helpcenter.vocabulary import LANGUAGES
+
 REPLIES_FILE = Path(__file__).with_name("replies.yml")
-LANGUAGES = ("az", "ru", "en")
 _ID = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 
 

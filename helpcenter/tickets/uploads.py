@@ -87,10 +87,9 @@ from PIL import Image
 from zlib_ng import zlib_ng
 
 from helpcenter.forms import BIDI_CONTROLS
+from helpcenter.vocabulary import MAX_BYTES, MAX_MEGAPIXELS
 
-MAX_FILES = 5
-MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 25_000_000
+MAX_PIXELS = MAX_MEGAPIXELS * 1_000_000
 MAX_JPEG_SCANS = 50
 MAX_DISPLAY_NAME = 120
 MAX_PDF_INFLATED = 32 * 1024 * 1024

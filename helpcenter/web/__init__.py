@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, IntegerConverter
 
+from helpcenter import vocabulary
 from helpcenter.articles import queries
 from helpcenter.i18n import LANG_COOKIE, LANGUAGE_NAMES, best_language
 from helpcenter.search import services as search
@@ -65,7 +66,7 @@ def language_blueprint(name: str, import_name: str, **options) -> Blueprint:
 class SlugConverter(BaseConverter):
     """Lowercase a-z, 0-9 and hyphens, at most 80 characters: anything else is a 404."""
 
-    regex = r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?"
+    regex = vocabulary.SLUG_URL_PATTERN
 
 
 class IdConverter(IntegerConverter):
@@ -109,6 +110,7 @@ def _template_globals() -> dict:
         "ticket_labels": labels,
         "now": datetime.now(UTC),
         "has_endpoint": lambda name: name in current_app.view_functions,
+        "vocabulary": vocabulary,
     }
 
 
