@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from helpcenter.articles.content import (
-    LANGUAGES,
     ContentSet,
     Problem,
     SourceArticle,
@@ -42,6 +41,7 @@ from helpcenter.db import utcnow
 from helpcenter.extensions import db
 from helpcenter.search import services as search
 from helpcenter.tickets.models import IdempotentRequest
+from helpcenter.vocabulary import LANGUAGES
 
 log = logging.getLogger(__name__)
 RELATED_LIMIT = 4

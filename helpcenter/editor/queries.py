@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from helpcenter.articles.content import LANGUAGES, TranslationStatus
+from helpcenter.articles.content import TranslationStatus
 from helpcenter.articles.models import Article, ArticleRevision, ArticleTranslation, Category
 from helpcenter.articles.services import latest_revisions
 from helpcenter.editor import diff
 from helpcenter.extensions import db
+from helpcenter.vocabulary import LANGUAGES
 
 STATES = ("published", "draft", "missing", "outdated")
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from helpcenter import cache
 from helpcenter.articles import services as articles
-from helpcenter.articles.content import LANGUAGES, body_hash
+from helpcenter.articles.content import body_hash
 from helpcenter.articles.models import (
     Article,
     ArticleRevision,
@@ -26,7 +26,7 @@ from helpcenter.articles.models import (
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
 from helpcenter.search import services as search
-from helpcenter.vocabulary import MAX_SLUG, SLUG
+from helpcenter.vocabulary import LANGUAGES, MAX_SLUG, SLUG
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from helpcenter.articles import services as articles
-from helpcenter.articles.content import LANGUAGES
 from helpcenter.editor import diff, forms, queries, services
 from helpcenter.extensions import csrf
 from helpcenter.i18n import _
 from helpcenter.staff import access
 from helpcenter.staff import services as staff
 from helpcenter.staff.views import private_headers, requires
+from helpcenter.vocabulary import LANGUAGES, MAX_BODY
 from helpcenter.web.pages import varying
 from helpcenter.web.safety import bounded_int
 
@@ -27,7 +27,7 @@ bp.after_request(private_headers)
 
 # Bodies up to MAX_BODY characters must reach the form's own length check, which keeps the
 # text; Werkzeug's default limit (500 kB) would answer 413 and lose it.
-FORM_MEMORY = 4 * forms.MAX_BODY * 4
+FORM_MEMORY = 4 * MAX_BODY * 4
 
 
 @bp.before_request

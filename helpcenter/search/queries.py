@@ -16,9 +16,10 @@ from whoosh import highlight
 from whoosh.query import Or, Term
 
 from helpcenter.search import index
-from helpcenter.search.analysis import FIELD_WEIGHTS, LANGUAGES, analyze_token, analyzer, field_name
+from helpcenter.search.analysis import FIELD_WEIGHTS, analyze_token, analyzer, field_name
 from helpcenter.search.azerbaijani import fold_case
 from helpcenter.search.cyrillic import latin_to_cyrillic, looks_latin, swap_layout
+from helpcenter.vocabulary import LANGUAGES
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 10
