@@ -10,24 +10,35 @@ module is timezone-aware.
 
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from types import MappingProxyType
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from flask import current_app, has_app_context
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from helpcenter.schema import At, ConfigError, issues, load_file
 from helpcenter.vocabulary import SLUG_URL_PATTERN
 
 SUPPORT_FILE = Path(__file__).with_name("support.yml")
 
-CHANNEL_IDS = ("chat", "email", "phone", "telegram", "whatsapp")
-CONTACTS = ("none", "email", "phone", "telegram")
-TOPIC_IDS = (
+ChannelId = Literal["chat", "email", "phone", "telegram", "whatsapp"]
+ContactKind = Literal["none", "email", "phone", "telegram"]
+TopicId = Literal[
     "payments",
     "account",
     "verification",
@@ -35,21 +46,25 @@ TOPIC_IDS = (
     "technical",
     "responsible-gaming",
     "complaint",
-)
-COMPLEXITIES = ("simple", "complex")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+]
+Complexity = Literal["simple", "complex"]
+WeekdayName = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+CHANNEL_IDS: tuple[str, ...] = get_args(ChannelId)
+CONTACTS: tuple[str, ...] = get_args(ContactKind)
+TOPIC_IDS: tuple[str, ...] = get_args(TopicId)  # in the contact form's order
+COMPLEXITIES: tuple[str, ...] = get_args(Complexity)
+WEEKDAYS: tuple[str, ...] = get_args(WeekdayName)
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
 
 
-class SupportConfigError(ValueError):
-    """The support file is missing, unreadable or wrong; `key` names the offending key."""
+class SupportConfigError(ConfigError):
+    """The support file is missing, unreadable or wrong; `key` names the offending key.
 
-    def __init__(self, key: str, problem: str, file: Path | str | None = None):
-        self.key = key
-        self.problem = problem
-        where = f"{file}: " if file else ""
-        super().__init__(f"{where}{key}: {problem}" if key else f"{where}{problem}")
+    `key` and `problem` are the first mistake; `others` are the rest found in the same pass
+    (as (key, problem) pairs), so one check shows an operator all there is to fix.
+    """
 
 
 def _aware(value: datetime) -> datetime:
@@ -217,73 +232,38 @@ class SupportConfig:
         return None
 
 
-# --- loading and checking ------------------------------------------------------------------------
+# --- the file's schema ---------------------------------------------------------------------------
+#
+# The models below declare what support.yml may say; `parse` builds the objects above from a
+# checked file. Strict: YAML turns an unquoted 21:00 into 1260 and 20260101 into a number, and
+# no value is quietly converted into what a key expects.
 
 _TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 _SLUG = re.compile(SLUG_URL_PATTERN)
 _DURATION = re.compile(r"([1-9]\d*)([mh])")
 
 
-def _mapping(value, key: str, required: set[str], optional: set[str] = frozenset()) -> dict:
-    if not isinstance(value, dict):
-        raise SupportConfigError(key, "expected a mapping of keys to values")
-    for name in value:
-        if name not in required | optional:
-            known = ", ".join(sorted(required | optional))
-            raise SupportConfigError(
-                f"{key}.{name}" if key else str(name), f"unknown key ({known})"
-            )
-    for name in sorted(required):
-        if name not in value:
-            raise SupportConfigError(f"{key}.{name}" if key else name, "missing")
-    return value
-
-
-def _list(value, key: str) -> list:
-    if not isinstance(value, list) or not value:
-        raise SupportConfigError(key, "expected a list with at least one item")
-    return value
-
-
-def _choice(value, key: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise SupportConfigError(key, f"{value!r} is not one of {', '.join(choices)}")
-    return value
-
-
-def _count(value, key: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SupportConfigError(key, f"expected a whole number of at least {minimum}")
-    return value
-
-
-def _string(value, key: str) -> str:
-    if not isinstance(value, str):
-        raise SupportConfigError(key, "expected text (put it in quotes)")
-    return value
-
-
-def _time(value, key: str, *, until: bool = False) -> time | None:
+def _clock(value, *, until: bool = False) -> time | None:
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML reads an unquoted 21:00 as the number 1260.
-        raise SupportConfigError(key, 'write the time in quotes, like "21:00"')
+        raise ValueError('write the time in quotes, like "21:00"')
     if until and value == "24:00":
         return None
     if not isinstance(value, str) or not _TIME.fullmatch(value):
         midnight = ' ("24:00" is midnight)' if until else ""
-        raise SupportConfigError(key, f'{value!r} is not a time "HH:MM"{midnight}')
+        raise ValueError(f'{value!r} is not a time "HH:MM"{midnight}')
     return time.fromisoformat(value)
 
 
-def _duration(value, key: str) -> int:
+def _duration(value) -> int:
     match = _DURATION.fullmatch(value) if isinstance(value, str) else None
     if not match:
-        raise SupportConfigError(key, f'{value!r} is not a duration like "15m" or "24h"')
+        raise ValueError(f'{value!r} is not a duration like "15m" or "24h"')
     number, unit = int(match[1]), match[2]
     return number * 60 if unit == "h" else number
 
 
-def _date(value, key: str) -> date:
+def _date(value) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     # Only YYYY-MM-DD: fromisoformat also takes "20260101", which YAML reads as a number
@@ -293,208 +273,198 @@ def _date(value, key: str) -> date:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise SupportConfigError(key, f"{value!r} is not a date YYYY-MM-DD")
+    raise ValueError(f"{value!r} is not a date YYYY-MM-DD")
 
 
-def _from_until(value: dict, key: str) -> tuple[time, time | None]:
-    opens = _time(value["from"], f"{key}.from")
-    closes = _time(value["until"], f"{key}.until", until=True)
-    if closes is not None and closes <= opens:
-        raise SupportConfigError(
-            f"{key}.until", 'must be later than "from" (use "24:00" for midnight)'
-        )
-    return opens, closes
+def _zone(value) -> ZoneInfo:
+    if not isinstance(value, str):
+        raise ValueError(f"expected the name of a time zone, like Asia/Baku, not {value!r}")
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown time zone {value!r}") from error
 
 
-def _business_hours(value, tz: ZoneInfo) -> Hours:
-    key = "business_hours"
-    value = _mapping(value, key, {"days", "from", "until"}, {"holidays"})
-    days = _list(value["days"], f"{key}.days")
-    for day in days:
-        _choice(day, f"{key}.days", WEEKDAYS)
-    opens, closes = _from_until(value, key)
-    holidays = value.get("holidays") or []
-    if not isinstance(holidays, list):
-        raise SupportConfigError(f"{key}.holidays", "expected a list of dates YYYY-MM-DD")
-    return Hours(
-        tz=tz,
-        opens=opens,
-        closes=closes,
-        weekdays=frozenset(WEEKDAYS.index(day) for day in days),
-        holidays=frozenset(_date(day, f"{key}.holidays") for day in holidays),
-    )
+def _slug(value) -> str:
+    if not isinstance(value, str) or not _SLUG.fullmatch(value):
+        raise ValueError(f"{value!r} is not a slug (a-z, 0-9 and hyphens)")
+    return value
 
 
-def _label(section: str, value, index: int, ids: tuple[str, ...]) -> str:
-    """How error messages name a list item: by its id when it has a known one."""
-    item_id = value.get("id") if isinstance(value, dict) else None
-    return f"{section}.{item_id}" if item_id in ids else f"{section}[{index}]"
-
-
-def _channel(value, index: int, tz: ZoneInfo, seen: set[str]) -> Channel:
-    fields = {"id", "hours", "first_response_minutes", "contact"}
-    label = _label("channels", value, index, CHANNEL_IDS)
-    value = _mapping(value, label, fields, {"address", "display"})
-    channel_id = _choice(value["id"], f"{label}.id", CHANNEL_IDS)
-    if channel_id in seen:
-        raise SupportConfigError(f"channels.{channel_id}", "listed twice")
-    seen.add(channel_id)
-    key = f"channels.{channel_id}"
-    hours = value["hours"]
-    if hours == "24/7":
-        channel_hours = Hours(tz=tz)
-    else:
-        if not isinstance(hours, dict):
-            raise SupportConfigError(
-                f"{key}.hours", 'expected "24/7" or {from: "HH:MM", until: "HH:MM"}'
-            )
-        opens, closes = _from_until(
-            _mapping(hours, f"{key}.hours", {"from", "until"}), f"{key}.hours"
-        )
-        channel_hours = Hours(tz=tz, opens=opens, closes=closes)
-    return Channel(
-        id=channel_id,
-        hours=channel_hours,
-        first_response_minutes=_count(
-            value["first_response_minutes"], f"{key}.first_response_minutes"
-        ),
-        contact=_choice(value["contact"], f"{key}.contact", CONTACTS),
-        address=_string(value.get("address", ""), f"{key}.address"),
-        display=_string(value.get("display", ""), f"{key}.display"),
-    )
-
-
-def _slugs(value, key: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise SupportConfigError(key, "expected a list of slugs, like [deposits-withdrawals]")
-    for slug in value:
-        if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
-            raise SupportConfigError(key, f"{slug!r} is not a slug (a-z, 0-9 and hyphens)")
-    return tuple(value)
-
-
-def _by_channel(value, key: str, channel_ids: set[str], parse) -> Mapping[str, int]:
-    if value is None:
-        return MappingProxyType({})
+def _always_open(value):
+    """A channel's hours: "24/7" becomes None (always open), else they are {from, until}."""
+    if value == "24/7":
+        return None
     if not isinstance(value, dict):
-        raise SupportConfigError(key, "expected a mapping of channel ids to values")
-    result = {}
-    for channel_id, item in value.items():
-        if channel_id not in channel_ids:
-            raise SupportConfigError(
-                f"{key}.{channel_id}",
-                f"unknown channel (channels: {', '.join(sorted(channel_ids))})",
-            )
-        result[channel_id] = parse(item, f"{key}.{channel_id}")
-    return MappingProxyType(result)
+        raise ValueError('expected "24/7" or {from: "HH:MM", until: "HH:MM"}')
+    return value
 
 
-def _topic(value, index: int, channels: tuple[Channel, ...], seen: set[str]) -> Topic:
-    label = _label("topics", value, index, TOPIC_IDS)
-    value = _mapping(
-        value,
-        label,
-        {"id", "complexity", "needs_transaction", "resolution"},
-        {"resolution_by_channel", "first_response_by_channel", "categories", "articles"},
-    )
-    topic_id = _choice(value["id"], f"{label}.id", TOPIC_IDS)
-    if topic_id in seen:
-        raise SupportConfigError(f"topics.{topic_id}", "listed twice")
-    seen.add(topic_id)
-    key = f"topics.{topic_id}"
-    if not isinstance(value["needs_transaction"], bool):
-        raise SupportConfigError(f"{key}.needs_transaction", "expected true or false")
-    channel_ids = {channel.id for channel in channels}
-    topic = Topic(
-        id=topic_id,
-        complexity=_choice(value["complexity"], f"{key}.complexity", COMPLEXITIES),
-        needs_transaction=value["needs_transaction"],
-        resolution_minutes=_duration(value["resolution"], f"{key}.resolution"),
-        resolution_by_channel=_by_channel(
-            value.get("resolution_by_channel"),
-            f"{key}.resolution_by_channel",
-            channel_ids,
-            _duration,
-        ),
-        first_response_by_channel=_by_channel(
-            value.get("first_response_by_channel"),
-            f"{key}.first_response_by_channel",
-            channel_ids,
-            _count,
-        ),
-        categories=_slugs(value.get("categories"), f"{key}.categories"),
-        articles=_slugs(value.get("articles"), f"{key}.articles"),
-    )
-    for channel in channels:
-        first, resolution = topic.first_response_on(channel), topic.resolution_on(channel)
-        if resolution < first:
-            raise SupportConfigError(
-                f"{key}.resolution_by_channel.{channel.id}",
-                f"resolution in {resolution} min on {channel.id} is shorter than its first "
-                f"response in {first} min: set a longer one",
-            )
-    return topic
+Clock = Annotated[time, PlainValidator(_clock)]
+Closing = Annotated[time | None, PlainValidator(partial(_clock, until=True))]
+Duration = Annotated[int, PlainValidator(_duration)]
+Day = Annotated[date, PlainValidator(_date)]
+Zone = Annotated[ZoneInfo, PlainValidator(_zone)]
+Slug = Annotated[str, PlainValidator(_slug)]
+Minutes = Annotated[int, Field(ge=1)]
+
+
+class _Schema(BaseModel):
+    """A mapping in the file: another key is a mistake, and no value is converted."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _OpenHours(_Schema):
+    opens: Clock = Field(alias="from")
+    closes: Closing = Field(alias="until")
+
+    @model_validator(mode="after")
+    def _closes_after_opening(self):
+        if self.closes is not None and self.closes <= self.opens:
+            raise At("until", problem='must be later than "from" (use "24:00" for midnight)')
+        return self
+
+
+class _BusinessHours(_OpenHours):
+    days: Annotated[list[WeekdayName], Field(min_length=1)]
+    holidays: list[Day] | None = None
+
+
+class _Channel(_Schema):
+    id: ChannelId
+    hours: Annotated[_OpenHours | None, BeforeValidator(_always_open)]
+    first_response_minutes: Minutes
+    contact: ContactKind
+    address: str = ""
+    display: str = ""
+
+
+class _Topic(_Schema):
+    id: TopicId
+    complexity: Complexity
+    needs_transaction: bool
+    resolution: Duration
+    resolution_by_channel: dict[str, Duration] | None = None
+    first_response_by_channel: dict[str, Minutes] | None = None
+    categories: list[Slug] | None = None
+    articles: list[Slug] | None = None
+
+
+class _Escalation(_Schema):
+    investigation_after_minutes: Minutes
+    investigation_resolution_business_days: Minutes
+
+
+class _SupportFile(_Schema):
+    timezone: Zone
+    business_hours: _BusinessHours
+    channels: Annotated[list[_Channel], Field(min_length=1)]
+    topics: Annotated[list[_Topic], Field(min_length=1)]
+    escalation: _Escalation
+
+    @field_validator("channels")
+    @classmethod
+    def _channels_once_one_always_open(cls, channels: list[_Channel]) -> list[_Channel]:
+        _once(channels)
+        if all(channel.hours is not None for channel in channels):
+            raise ValueError('at least one channel must be open "24/7"')
+        return channels
+
+    @field_validator("topics")
+    @classmethod
+    def _every_topic_once(cls, topics: list[_Topic]) -> list[_Topic]:
+        _once(topics)
+        missing = [topic_id for topic_id in TOPIC_IDS if all(t.id != topic_id for t in topics)]
+        if missing:
+            raise ValueError(f"missing: {', '.join(missing)}")
+        return topics
+
+    @model_validator(mode="after")
+    def _targets_fit_the_channels(self):
+        minutes = {channel.id: channel.first_response_minutes for channel in self.channels}
+        for index, topic in enumerate(self.topics):
+            for name in ("resolution_by_channel", "first_response_by_channel"):
+                for channel_id in getattr(topic, name) or {}:
+                    if channel_id not in minutes:
+                        known = ", ".join(sorted(minutes))
+                        raise At(
+                            "topics",
+                            index,
+                            name,
+                            channel_id,
+                            problem=f"unknown channel (channels: {known})",
+                        )
+            for channel_id, channel_first in minutes.items():
+                first = (topic.first_response_by_channel or {}).get(channel_id, channel_first)
+                resolution = (topic.resolution_by_channel or {}).get(channel_id, topic.resolution)
+                if resolution < first:
+                    raise At(
+                        "topics",
+                        index,
+                        "resolution_by_channel",
+                        channel_id,
+                        problem=f"resolution in {resolution} min on {channel_id} is shorter "
+                        f"than its first response in {first} min: set a longer one",
+                    )
+        return self
+
+
+def _once(items: Sequence[_Channel | _Topic]) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item.id in seen:
+            raise At(index, problem="listed twice")
+        seen.add(item.id)
+
+
+def _hours(tz: ZoneInfo, hours: _OpenHours | None) -> Hours:
+    return Hours(tz=tz) if hours is None else Hours(tz=tz, opens=hours.opens, closes=hours.closes)
 
 
 def parse(data) -> SupportConfig:
     """Check the parsed YAML document and build the configuration from it."""
-    data = _mapping(data, "", {"timezone", "business_hours", "channels", "topics", "escalation"})
     try:
-        tz = ZoneInfo(_string(data["timezone"], "timezone"))
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise SupportConfigError("timezone", f"unknown time zone {data['timezone']!r}") from error
-    seen: set[str] = set()
-    channels = tuple(
-        _channel(item, index, tz, seen)
-        for index, item in enumerate(_list(data["channels"], "channels"))
-    )
-    if all(not channel.is_always_open for channel in channels):
-        raise SupportConfigError("channels", 'at least one channel must be open "24/7"')
-    seen = set()
-    topics = tuple(
-        _topic(item, index, channels, seen)
-        for index, item in enumerate(_list(data["topics"], "topics"))
-    )
-    missing = [topic_id for topic_id in TOPIC_IDS if topic_id not in seen]
-    if missing:
-        raise SupportConfigError("topics", f"missing: {', '.join(missing)}")
-    escalation = _mapping(
-        data["escalation"],
-        "escalation",
-        {"investigation_after_minutes", "investigation_resolution_business_days"},
-    )
+        checked = _SupportFile.model_validate(data)
+    except ValidationError as error:
+        found = [(issue.key, issue.problem) for issue in issues(error, _SupportFile, data)]
+        raise SupportConfigError(*found[0], others=found[1:]) from None
+    tz, office = checked.timezone, checked.business_hours
     return SupportConfig(
         timezone=tz,
-        business_hours=_business_hours(data["business_hours"], tz),
-        channels=channels,
-        topics=topics,
-        escalation=Escalation(
-            investigation_after_minutes=_count(
-                escalation["investigation_after_minutes"],
-                "escalation.investigation_after_minutes",
-            ),
-            investigation_resolution_business_days=_count(
-                escalation["investigation_resolution_business_days"],
-                "escalation.investigation_resolution_business_days",
-            ),
+        business_hours=Hours(
+            tz=tz,
+            opens=office.opens,
+            closes=office.closes,
+            weekdays=frozenset(WEEKDAYS.index(day) for day in office.days),
+            holidays=frozenset(office.holidays or ()),
         ),
+        channels=tuple(
+            Channel(hours=_hours(tz, channel.hours), **channel.model_dump(exclude={"hours"}))
+            for channel in checked.channels
+        ),
+        topics=tuple(
+            Topic(
+                id=topic.id,
+                complexity=topic.complexity,
+                needs_transaction=topic.needs_transaction,
+                resolution_minutes=topic.resolution,
+                resolution_by_channel=MappingProxyType(dict(topic.resolution_by_channel or {})),
+                first_response_by_channel=MappingProxyType(
+                    dict(topic.first_response_by_channel or {})
+                ),
+                categories=tuple(topic.categories or ()),
+                articles=tuple(topic.articles or ()),
+            )
+            for topic in checked.topics
+        ),
+        escalation=Escalation(**checked.escalation.model_dump()),
     )
 
 
 @cache
 def _load(path: Path) -> SupportConfig:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise SupportConfigError("", f"cannot read the support file: {error}", path) from error
-    except yaml.YAMLError as error:
-        raise SupportConfigError("", f"not valid YAML: {error}", path) from error
-    try:
-        return parse(data)
-    except SupportConfigError as error:
-        raise SupportConfigError(error.key, error.problem, path) from None
+    return load_file(path, parse, SupportConfigError, "support file")
 
 
 def load(path: str | Path = SUPPORT_FILE) -> SupportConfig:

@@ -1,6 +1,6 @@
 """support.yml: the shipped file, loading, the app's file and the checks on an edited file."""
 
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -264,6 +264,53 @@ BAD = {
         "business_hours.holidays",
         "YYYY-MM-DD",
     ),
+    # Strict: no value is converted into what its key expects.
+    "minutes as text": (
+        _set("channels", "chat", "first_response_minutes", "5"),
+        "channels.chat.first_response_minutes",
+        "whole number",
+    ),
+    "minutes as true": (
+        _set("channels", "chat", "first_response_minutes", True),
+        "channels.chat.first_response_minutes",
+        "whole number",
+    ),
+    "minutes as a fraction": (
+        _set("topics", "responsible-gaming", "first_response_by_channel", {"email": 30.5}),
+        "topics.responsible-gaming.first_response_by_channel.email",
+        "whole number",
+    ),
+    "address as a number": (
+        _set("channels", "phone", "address", 994120000000),
+        "channels.phone.address",
+        "quotes",
+    ),
+    "needs_transaction as 1": (
+        _set("topics", "payments", "needs_transaction", 1),
+        "topics.payments.needs_transaction",
+        "true or false",
+    ),
+    "duration as a number": (
+        _set("topics", "complaint", "resolution", 72),
+        "topics.complaint.resolution",
+        "duration",
+    ),
+    "timezone as a number": (lambda d: d.update(timezone=4), "timezone", "time zone"),
+    "holiday with a time": (
+        lambda d: d["business_hours"]["holidays"].append(datetime(2026, 4, 1, 10, 0)),
+        "business_hours.holidays",
+        "YYYY-MM-DD",
+    ),
+    "category not a slug": (
+        _set("topics", "payments", "categories", ["Deposits & Withdrawals"]),
+        "topics.payments.categories",
+        "not a slug",
+    ),
+    "business hours key": (
+        lambda d: d["business_hours"].update(weekends=["sat"]),
+        "business_hours.weekends",
+        "unknown key (days, from, holidays, until)",
+    ),
     "escalation key": (
         lambda d: d["escalation"].update(supervisor_after_minutes=30),
         "escalation.supervisor_after_minutes",
@@ -288,6 +335,40 @@ def test_mistakes_name_their_key(tmp_path, case):
     assert raised.value.key.endswith(key)
     assert problem in raised.value.problem
     assert str(raised.value).startswith(f"{path}: ")
+
+
+def test_an_unquoted_holiday_is_a_date_and_an_unquoted_number_is_refused(tmp_path):
+    shipped = support.SUPPORT_FILE.read_text(encoding="utf-8")
+    assert "    - 2026-01-01  # New Year\n" in shipped
+    path = tmp_path / "support.yml"
+    path.write_text(shipped, encoding="utf-8")
+    assert date(2026, 1, 1) in support.load(path).business_hours.holidays
+    path = tmp_path / "number.yml"
+    path.write_text(shipped.replace("- 2026-01-01  #", "- 20260101  #"), encoding="utf-8")
+    with pytest.raises(SupportConfigError) as raised:
+        support.load(path)
+    assert (raised.value.key, raised.value.problem) == (
+        "business_hours.holidays",
+        "20260101 is not a date YYYY-MM-DD",
+    )
+
+
+def test_every_mistake_is_listed_the_first_one_named(tmp_path):
+    data = _shipped()
+    _item(data["channels"], "phone")["hours"] = {"start": "09:00", "until": "21:00"}
+    _item(data["topics"], "bonuses")["complexity"] = "hard"
+    data["escalation"]["investigation_after_minutes"] = "60"
+    path = _write(tmp_path, data)
+    with pytest.raises(SupportConfigError) as raised:
+        support.load(path)
+    assert raised.value.key == "channels.phone.hours.start"
+    assert raised.value.problem == "unknown key (from, until)"
+    assert str(raised.value).splitlines() == [
+        f"{path}: channels.phone.hours.start: unknown key (from, until)",
+        f"{path}: channels.phone.hours.from: missing",
+        f"{path}: topics.bonuses.complexity: 'hard' is not one of simple, complex",
+        f"{path}: escalation.investigation_after_minutes: expected a whole number, not '60'",
+    ]
 
 
 def test_quoted_dates_and_empty_overrides_are_accepted(tmp_path):

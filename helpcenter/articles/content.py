@@ -10,15 +10,24 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from helpcenter.articles.rendering import Rendered, render_markdown
 from helpcenter.vocabulary import LANGUAGES, MAX_SLUG, MAX_SUMMARY, MAX_TITLE, SLUG
 
 MAX_FILE_BYTES = 1024 * 1024
-FRONT_MATTER_KEYS = {"title", "summary", "tags", "order", "translated_from", "source_hash"}
 CATEGORY_KEYS = {"order", "title", "description"}
 HASH_RE = re.compile(r"^[0-9a-f]{8}$")
 MAX_TAGS, MAX_TAG = 20, 50
@@ -81,6 +90,75 @@ class ContentSet:
     categories: list[SourceCategory] = field(default_factory=list)
     articles: list[SourceArticle] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+
+# --- front matter --------------------------------------------------------------------------------
+
+
+def _text(**limits) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, **limits)
+
+
+class FrontMatter(BaseModel):
+    """What the front matter of an article file may say; no other key, no value converted."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    title: Annotated[str, _text(min_length=1, max_length=MAX_TITLE)]
+    summary: Annotated[str, _text(max_length=MAX_SUMMARY)] = ""
+    tags: Annotated[
+        list[Annotated[str, _text(min_length=1, max_length=MAX_TAG)]], Field(max_length=MAX_TAGS)
+    ] = []
+    order: Annotated[int, Field(ge=0, lt=10**6)] | None = None
+    translated_from: Literal["az", "ru", "en"] | None = None  # vocabulary.LANGUAGES
+    source_hash: Annotated[str, StringConstraints(pattern=HASH_RE.pattern)] | None = None
+
+    @field_validator("translated_from")
+    @classmethod
+    def _another_language(cls, source: str | None, info: ValidationInfo) -> str | None:
+        if source is not None and source == (info.context or {}).get("lang"):
+            raise ValueError("a translation from its own language")
+        return source
+
+
+# What an editor reads when a key's value is wrong; a value too long has its own sentence.
+_WRONG = {
+    "title": "title must be non-empty text",
+    "summary": "summary must be text",
+    "tags": "tags must be a list of words, e.g. [withdrawal, payout]",
+    "order": "order must be a whole number from 0 to 999999",
+    "translated_from": f"translated_from must be another of {', '.join(LANGUAGES)}",
+    "source_hash": "source_hash must be 8 lowercase hex digits",
+}
+_TOO_LONG = {
+    "title": f"title is longer than {MAX_TITLE} characters",
+    "summary": f"summary is longer than {MAX_SUMMARY} characters",
+    "tags": f"at most {MAX_TAGS} tags of at most {MAX_TAG} characters each",
+}
+# The keys whose plain (unquoted) values are text as written, whatever YAML would make of them:
+# a hash such as 12345678 or 00001234 is not a number, a tag such as 2024 or yes is a word.
+_AS_WRITTEN = {"source_hash", "tags"}
+_NOT_TEXT = {f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool")}
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """The safe YAML loader, reading the plain values of `_AS_WRITTEN` keys as they are written.
+
+    The nodes still hold the characters of the file, so their type is set back to text
+    before they become Python values: no digits are lost and nothing is guessed back.
+    """
+
+    def construct_document(self, node):
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.value not in _AS_WRITTEN:
+                    continue
+                items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+                for item in items:
+                    plain = isinstance(item, yaml.ScalarNode) and item.style is None
+                    if plain and item.tag in _NOT_TEXT:
+                        item.tag = "tag:yaml.org,2002:str"
+        return super().construct_document(node)
 
 
 def body_hash(body: str) -> str:
@@ -168,9 +246,11 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
     return unicodedata.normalize("NFC", text.removeprefix("\ufeff").replace("\r\n", "\n"))
 
 
-def _load_yaml(text: str, path: Path, first_line: int, problems: list[Problem]):
+def _load_yaml(
+    text: str, path: Path, first_line: int, problems: list[Problem], loader=yaml.SafeLoader
+):
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + (mark.line if mark else 0)
@@ -279,7 +359,7 @@ def _read_translation(path: Path, lang: str, problems: list[Problem]) -> SourceT
         problems.append(Problem(str(path), 1, "front matter is not closed by a --- line"))
         return None
     fm_text = "\n".join(lines[1:end])
-    data = _load_yaml(fm_text, path, 2, problems)
+    data = _load_yaml(fm_text, path, 2, problems, _FrontMatterLoader)
     if data is None and fm_text.strip():
         return None
     data = data or {}
@@ -287,66 +367,52 @@ def _read_translation(path: Path, lang: str, problems: list[Problem]) -> SourceT
         problems.append(Problem(str(path), 2, "front matter must be a mapping of keys to values"))
         return None
     count = len(problems)
-
-    def fail(key: str, message: str) -> None:
-        problems.append(Problem(str(path), _key_line(fm_text, key, 2), message))
-
-    for key in sorted(set(map(str, data)) - FRONT_MATTER_KEYS):
-        fail(key, f"unknown front matter key {key!r}")
-    title = data.get("title")
-    if "title" not in data:
-        problems.append(Problem(str(path), 1, "missing title"))
-    elif not isinstance(title, str) or not title.strip():
-        fail("title", "title must be non-empty text")
-    elif len(title.strip()) > MAX_TITLE:
-        fail("title", f"title is longer than {MAX_TITLE} characters")
-    summary = data.get("summary", "")
-    if not isinstance(summary, str):
-        fail("summary", "summary must be text")
-    elif len(summary.strip()) > MAX_SUMMARY:
-        fail("summary", f"summary is longer than {MAX_SUMMARY} characters")
-    tags = data.get("tags", [])
-    if not isinstance(tags, list) or not all(
-        isinstance(t, str | int) and str(t).strip() for t in tags
-    ):
-        fail("tags", "tags must be a list of words, e.g. [withdrawal, payout]")
-    elif len(tags) > MAX_TAGS or any(len(str(t)) > MAX_TAG for t in tags):
-        fail("tags", f"at most {MAX_TAGS} tags of at most {MAX_TAG} characters each")
-    order = data.get("order")
-    if order is not None and (
-        not isinstance(order, int) or isinstance(order, bool) or not 0 <= order < 10**6
-    ):
-        fail("order", "order must be a whole number from 0 to 999999")
-    source = data.get("translated_from")
-    if source is not None and (source not in LANGUAGES or source == lang):
-        fail("translated_from", f"translated_from must be another of {', '.join(LANGUAGES)}")
-    source_hash = data.get("source_hash")
-    if source_hash is not None:
-        # YAML reads an all-digit hash such as 00001234 as a number: take it as written.
-        raw = re.search(r"^source_hash:\s*['\"]?([^'\"\s#]*)", fm_text, re.MULTILINE)
-        source_hash = raw.group(1) if raw else str(source_hash)
-        if not HASH_RE.match(source_hash):
-            fail("source_hash", "source_hash must be 8 lowercase hex digits")
+    front = None
+    try:
+        front = FrontMatter.model_validate(
+            {str(key): value for key, value in data.items()}, context={"lang": lang}
+        )
+    except ValidationError as error:
+        for key, message in _front_matter_problems(error):
+            line = 1 if message == "missing title" else _key_line(fm_text, key, 2)
+            problems.append(Problem(str(path), line, message))
     body = "\n".join(lines[end + 1 :])
     if not body.strip():
         problems.append(
             Problem(str(path), end + 2, "the article has no text after the front matter")
         )
-    if len(problems) > count:
+    if front is None or len(problems) > count:
         return None
     return SourceTranslation(
         lang=lang,
         path=str(path),
-        title=title.strip(),
-        summary=summary.strip(),
-        tags=[str(t).strip() for t in tags],
-        order=order,
-        translated_from=source,
-        source_hash=source_hash,
+        title=front.title,
+        summary=front.summary,
+        tags=front.tags,
+        order=front.order,
+        translated_from=front.translated_from,
+        source_hash=front.source_hash,
         body_md=body.strip() + "\n",
         body_hash=body_hash(body),
         body_line=end + 2 + (len(body) - len(body.lstrip("\n"))),
     )
+
+
+def _front_matter_problems(error: ValidationError) -> list[tuple[str, str]]:
+    """(key, message) for each key the front matter got wrong: one message per key."""
+    found: dict[str, str] = {}
+    for item in error.errors():
+        key = str(item["loc"][0]) if item["loc"] else ""
+        if item["type"] == "extra_forbidden":
+            message = f"unknown front matter key {key!r}"
+        elif item["type"] == "missing":
+            message = f"missing {key}"
+        elif item["type"] in ("string_too_long", "too_long") and key in _TOO_LONG:
+            message = _TOO_LONG[key]
+        else:
+            message = _WRONG.get(key, str(item["msg"]))
+        found.setdefault(key, message)
+    return list(found.items())
 
 
 def _render_all(content: ContentSet) -> None:

@@ -1,5 +1,7 @@
 """Loading content/: validation with path:line messages, one-transaction sync, idempotence."""
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -218,3 +220,106 @@ def test_categories_get_titles_in_every_language(app, content_dir):
         "ru": "Раздел payments",
         "en": "Category payments",
     }
+
+
+def test_hashes_and_tags_are_read_as_written_not_as_numbers(content_dir):
+    source = content_dir.article("payments", "fees", langs=("en",))
+    for lang, written in (("az", "12345678"), ("ru", "00001234")):
+        (source / f"{lang}.md").write_text(
+            f"---\ntitle: T\ntags: [2024, yes, 012, 1.50]\ntranslated_from: en\n"
+            f"source_hash: {written}\n---\nText\n",
+            encoding="utf-8",
+        )
+    content = read_content(content_dir.root)
+    assert content.problems == []
+    translations = content.articles[0].translations
+    assert (translations["az"].source_hash, translations["ru"].source_hash) == (
+        "12345678",
+        "00001234",
+    )
+    assert translations["az"].tags == ["2024", "yes", "012", "1.50"]
+
+
+STRICT_CASES = [
+    ("title: 2024", 2, "title must be non-empty text"),
+    ("title: T\norder: '5'", 3, "order must be a whole number"),
+    ("title: T\norder: true", 3, "order must be a whole number"),
+    ("title: T\nsummary: 12", 3, "summary must be text"),
+    ("title: T\ntags: [a, [b]]", 3, "tags must be a list of words"),
+    ("title: T\ntranslated_from: en", 3, "translated_from must be another of"),
+    ("title: T\ntranslated_from: de", 3, "translated_from must be another of"),
+    ("title: T\nsource_hash: 1234567", 3, "source_hash must be 8 lowercase hex digits"),
+    ("title: T\nsource_hash: ABCDEF12", 3, "source_hash must be 8 lowercase hex digits"),
+]
+
+
+@pytest.mark.parametrize(("front", "line", "message"), STRICT_CASES)
+def test_front_matter_values_are_not_converted(content_dir, front, line, message):
+    path = content_dir.article("payments", "fees", langs=("en",)) / "en.md"
+    path.write_text(f"---\n{front}\n---\nText\n", encoding="utf-8")
+    problems = [str(p) for p in read_content(content_dir.root).problems]
+    assert len(problems) == 1 and problems[0].startswith(f"{path}:{line}: {message}"), problems
+
+
+TRICKY = {
+    "colons": ("Fees: what 'free' means: really", 'Withdrawal: 24h, not "instant"'),
+    "hash": ("# not a comment", "#1 question"),
+    "yes": ("yes", "no"),
+    "zero": ("012", "1e345678"),
+    "cyrillic": ("Вывод: «быстро» — за 24 часа?", "Ёлка, щ, ъ"),
+    "azerbaijani": ("Çıxarış: ödəniş şərtləri — Ğğ Iı İi Öö Üü Əə Şş", "ehtiyat kodlar"),
+    # YAML's writer would spread this over lines, one of them "  ---", closing the front matter.
+    "line-breaks": ("First line\n---\nthird line", "a\n\nb"),
+    "long": ("A title long enough to be folded by a YAML writer at eighty " * 3, "x" * 290),
+}
+
+
+def test_export_writes_what_read_content_reads_back_identically(app, content_dir, tmp_path):
+    for slug, (title, summary) in TRICKY.items():
+        path = content_dir.article("payments", slug, langs=("en",))
+        for lang in ("az", "ru", "en"):
+            front = {"title": title.strip(), "summary": summary, "order": 7}
+            front["tags"] = ["yes", "012", "2FA", "#tag", "a: b", "Əmanət", "вывод"]
+            if lang != "en":
+                front["translated_from"] = "en"
+                front["source_hash"] = "12345678" if lang == "az" else "1e345678"
+            lines = "".join(
+                f"{key}: {json.dumps(v, ensure_ascii=False)}\n" for key, v in front.items()
+            )
+            (path / f"{lang}.md").write_text(f"---\n{lines}---\nText of {slug}.\n", "utf-8")
+    source = read_content(content_dir.root)
+    assert source.problems == []
+    with app.app_context():
+        services.load_content(directory=content_dir.root)
+        services.export_content(directory=tmp_path / "exported")
+        again = services.load_content(directory=tmp_path / "exported")
+    assert not again.changed and again.unchanged == len(TRICKY)
+    exported = read_content(tmp_path / "exported")
+    assert exported.problems == []
+
+    def fields(content):
+        return {
+            (article.slug, lang): (
+                tr.title,
+                tr.summary,
+                tr.tags,
+                tr.order,
+                tr.translated_from,
+                tr.source_hash,
+                tr.body_md,
+            )
+            for article in content.articles
+            for lang, tr in article.translations.items()
+        }
+
+    assert fields(exported) == fields(source)
+    assert fields(source)[("zero", "ru")][:6] == (
+        "012",
+        "1e345678",
+        ["yes", "012", "2FA", "#tag", "a: b", "Əmanət", "вывод"],
+        7,
+        "en",
+        "1e345678",
+    )
+    long_file = (tmp_path / "exported" / "payments" / "long" / "en.md").read_text("utf-8")
+    assert long_file.split("\n")[1] == f"title: {TRICKY['long'][0].strip()}"
