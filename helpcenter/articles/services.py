@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import math
 import shutil
 import threading
 import time
@@ -41,6 +42,7 @@ from helpcenter.db import utcnow
 from helpcenter.extensions import db
 from helpcenter.search import services as search
 from helpcenter.tickets.models import IdempotentRequest
+from helpcenter.transaction import unit_of_work
 from helpcenter.vocabulary import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -414,8 +416,10 @@ def render_for(article: Article, lang: str, body_md: str) -> Rendered:
     )
 
 
+@unit_of_work()
 def publish_revision(article: Article, revision: ArticleRevision) -> ArticleTranslation:
-    """Make `revision` the text players read in its language, and put the article on the site.
+    """Make `revision` the text players read in its language, and put the article on the site
+    (a unit of work, or part of the caller's).
 
     Related articles are worked out again over everything published, as a load would.
     """
@@ -438,7 +442,6 @@ def publish_revision(article: Article, revision: ArticleRevision) -> ArticleTran
     db.session.flush()
     _refresh_related()
     search.record_change(article_slug=article.slug)
-    db.session.commit()
     return tr
 
 
@@ -467,24 +470,43 @@ class ExportReport:
     removed: list[str] = field(default_factory=list)
 
 
-def _quoted(text: str) -> str:
-    # A JSON string is a YAML double-quoted scalar: any text, quotes and colons included.
-    return json.dumps(text, ensure_ascii=False)
+class _FrontMatterDumper(yaml.SafeDumper):
+    """YAML's safe writer, keeping text with a line break on one line, in double quotes.
+
+    Its other styles spread such text over several lines, and one of them could read
+    "---", the line that closes the front matter.
+    """
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        if any(char in data for char in "\n\r\x85\u2028\u2029"):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        return super().represent_str(data)
+
+
+_FrontMatterDumper.add_representer(str, _FrontMatterDumper.represent_str)
 
 
 def _article_file(tr: ArticleTranslation, position: int) -> str:
-    lines = ["---", f"title: {_quoted(tr.title)}"]
+    """The file `content check` reads back as this translation: front matter, then body."""
+    front: dict[str, object] = {"title": tr.title}
     if tr.summary:
-        lines.append(f"summary: {_quoted(tr.summary)}")
+        front["summary"] = tr.summary
     if tr.tags:
-        lines.append("tags: [" + ", ".join(_quoted(t) for t in tr.tags) + "]")
-    lines.append(f"order: {position}")
+        front["tags"] = list(tr.tags)
+    front["order"] = position
     if tr.translated_from:
-        lines.append(f"translated_from: {tr.translated_from}")
+        front["translated_from"] = tr.translated_from
     if tr.source_hash:
-        lines.append(f'source_hash: "{tr.source_hash}"')
-    lines.append("---")
-    return "\n".join(lines) + "\n" + tr.body_md
+        front["source_hash"] = tr.source_hash
+    # No width: a long title stays on its line rather than folded over several.
+    text = yaml.dump(
+        front,
+        Dumper=_FrontMatterDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=math.inf,
+    )
+    return f"---\n{text}---\n{tr.body_md}"
 
 
 def _write(path: Path, text: str) -> bool:

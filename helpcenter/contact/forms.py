@@ -41,8 +41,9 @@ from helpcenter import support
 from helpcenter.contact.recommend import URGENCIES, Recommendation, recommend
 from helpcenter.db import utcnow
 from helpcenter.forms import PlainText, clean, length
+from helpcenter.i18n import _, ngettext
 from helpcenter.tickets import labels, services, uploads
-from helpcenter.vocabulary import MAX_BYTES, MAX_FILES, MAX_SUBJECT
+from helpcenter.vocabulary import MAX_BYTES, MAX_FILES, MAX_MEGAPIXELS, MAX_SUBJECT
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 5000
 REPLY_MAX = 5000
@@ -50,13 +51,40 @@ COMMENT_MAX = 2000
 _TELEGRAM = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{3,31})")
 _SUBMISSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
-UPLOAD_ERRORS = {
-    "empty": _l("%(name)s is empty."),
-    "too_large": _l("%(name)s is larger than 10 MB."),
-    "type": _l("%(name)s is not a JPEG, PNG or PDF file."),
-    "damaged": _l("%(name)s is damaged or incomplete. Save it again and attach the new copy."),
-    "too_many_pixels": _l("%(name)s has more than 25 megapixels. Send a smaller image."),
-}
+# A megabyte in players' messages, as file sizes are shown to them (the `filesize` filter).
+MEGABYTE = 1024 * 1024
+
+
+def refusal(reason: str, name: str) -> str:
+    """Why a file is refused, in the visitor's language, with the limit that refused it.
+
+    The limits are read when the message is made, from the names the checks use, so a
+    message never states a number the check does not apply.
+    """
+    match reason:
+        case "empty":
+            return _("%(name)s is empty.", name=name)
+        case "too_large":
+            return _(
+                "%(name)s is larger than %(megabytes)d MB.",
+                name=name,
+                megabytes=MAX_BYTES // MEGABYTE,
+            )
+        case "type":
+            return _("%(name)s is not a JPEG, PNG or PDF file.", name=name)
+        case "damaged":
+            return _(
+                "%(name)s is damaged or incomplete. Save it again and attach the new copy.",
+                name=name,
+            )
+        case "too_many_pixels":
+            return ngettext(
+                "%(name)s has more than %(num)d megapixel. Send a smaller image.",
+                "%(name)s has more than %(num)d megapixels. Send a smaller image.",
+                MAX_MEGAPIXELS,
+                name=name,
+            )
+    raise ValueError(f"no message for the refusal {reason!r}")
 
 
 def topic_choices() -> list[SelectChoice]:
@@ -257,7 +285,9 @@ def _read_files(field) -> list[services.File]:
     """Check every attached file by its content; raise one message per refused file."""
     storages = field.data or []
     if len(storages) > MAX_FILES:
-        raise ValidationError(_l("Attach at most 5 files."))
+        raise ValidationError(
+            ngettext("Attach at most %(num)d file.", "Attach at most %(num)d files.", MAX_FILES)
+        )
     accepted, problems = [], []
     for storage in storages:
         data = storage.stream.read(MAX_BYTES + 1)
@@ -265,10 +295,15 @@ def _read_files(field) -> list[services.File]:
         try:
             accepted.append(services.File(uploads.check(data, storage.filename or ""), data))
         except uploads.UploadRefused as refused:
-            problems.append(str(UPLOAD_ERRORS[refused.reason]) % {"name": name})
+            problems.append(refusal(refused.reason, name))
     if problems:
         field.errors[:] = problems
-        raise ValidationError(_l("Attach the files again: only JPEG, PNG and PDF up to 10 MB."))
+        raise ValidationError(
+            _(
+                "Attach the files again: only JPEG, PNG and PDF up to %(megabytes)d MB.",
+                megabytes=MAX_BYTES // MEGABYTE,
+            )
+        )
     return accepted
 
 

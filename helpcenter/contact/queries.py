@@ -1,13 +1,13 @@
 """Read models of the player's pages: suggested articles, a ticket as its status page shows it."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from helpcenter import support
 from helpcenter.articles import queries as articles
 from helpcenter.db import utcnow
 from helpcenter.search import services as search
-from helpcenter.tickets import labels, services, states
+from helpcenter.tickets import actions, labels, states
 from helpcenter.tickets.models import Ticket, TicketMessage
 
 SUGGESTIONS = 3
@@ -117,7 +117,7 @@ class StatusPage:
     messages: tuple[Message, ...]
     timeline: tuple[Entry, ...]
     is_waiting: bool
-    is_open: bool
+    is_open: bool  # the player can reply and add evidence
     can_rate: bool
     can_reopen: bool
     reopen_until: datetime | None
@@ -165,9 +165,6 @@ def status_page(ticket: Ticket, now: datetime | None = None) -> StatusPage:
     """What the player may see of `ticket`: never internal notes or private events."""
     now = now or utcnow()
     stage = states.stage(ticket.state, ticket.tier)
-    reopen_until = None
-    if ticket.state == states.RESOLVED and ticket.resolved_at is not None:
-        reopen_until = ticket.resolved_at + timedelta(days=states.REOPEN_DAYS)
     return StatusPage(
         reference=ticket.reference,
         subject=ticket.subject,
@@ -184,10 +181,10 @@ def status_page(ticket: Ticket, now: datetime | None = None) -> StatusPage:
         messages=tuple(_message(m) for m in ticket.messages if not m.is_internal),
         timeline=public_events(ticket),
         is_waiting=ticket.state == states.WAITING,
-        is_open=ticket.state in states.OPEN_STATES,
-        can_rate=ticket.state in (states.RESOLVED, states.CLOSED) and ticket.rating is None,
-        can_reopen=services.can_reopen(ticket, now),
-        reopen_until=reopen_until,
+        is_open=ticket.can("player_reply", actions.PLAYER, now),
+        can_rate=ticket.can("rate", actions.PLAYER, now),
+        can_reopen=ticket.can("reopen", actions.PLAYER, now),
+        reopen_until=actions.reopen_until(ticket),
         rating=ticket.rating,
         rating_comment=ticket.rating_comment,
         created_at=ticket.created_at,

@@ -26,6 +26,7 @@ from helpcenter.articles.models import (
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
 from helpcenter.search import services as search
+from helpcenter.transaction import after_commit, unit_of_work
 from helpcenter.vocabulary import LANGUAGES, MAX_SLUG, SLUG
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def _same(revision: ArticleRevision, draft: Draft, translated_from, source) -> b
     )
 
 
+@unit_of_work()
 def save(
     *,
     article: Article,
@@ -129,15 +131,17 @@ def save(
     )
     db.session.add(revision)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        # Another save took this number in the meantime (the unique constraint).
+        # Another save took this number in the meantime (the unique constraint): the whole
+        # unit of work is undone.
         db.session.rollback()
         raise EditConflict(latest(article.id, lang)) from None
     log.info("%s %s revision %d saved by %s", article.slug, lang, revision.number, author)
     return revision
 
 
+@unit_of_work()
 def create_article(*, category: Category, slug: str, lang: str, draft: Draft, author: str):
     """A new article, unpublished, with its first revision; raises InvalidContent."""
     if not SLUG.match(slug) or len(slug) > MAX_SLUG:
@@ -151,15 +155,12 @@ def create_article(*, category: Category, slug: str, lang: str, draft: Draft, au
     )
     article = Article(slug=slug, category=category, position=position + 10, is_published=False)
     db.session.add(article)
-    try:
-        db.session.flush()
-        save(article=article, lang=lang, draft=draft, base_id=None, author=author)
-    except BaseException:
-        db.session.rollback()
-        raise
+    db.session.flush()
+    save(article=article, lang=lang, draft=draft, base_id=None, author=author)
     return article
 
 
+@unit_of_work()
 def restore(*, article: Article, lang: str, revision: ArticleRevision, base_id, author: str):
     """Save an older revision's text again, as the newest revision (history is never rewritten)."""
     return save(
@@ -175,11 +176,13 @@ def restore(*, article: Article, lang: str, revision: ArticleRevision, base_id, 
 
 
 def _after_publishing() -> None:
-    """Make the change visible: this worker's caches now, the others' within their TTL (search:
-    every host's index catches up with the ContentChange row within seconds)."""
-    cache.clear()
+    """Make the change visible once it commits: this worker's caches at once, the others'
+    within their TTL (search: every host's index catches up with the ContentChange row within
+    seconds)."""
+    after_commit(cache.clear)
 
 
+@unit_of_work()
 def publish(*, article: Article, lang: str, author: str) -> ArticleTranslation:
     """Publish the latest revision in `lang`: players see it, search finds it within seconds.
 
@@ -194,16 +197,17 @@ def publish(*, article: Article, lang: str, author: str) -> ArticleTranslation:
     return translation
 
 
+@unit_of_work()
 def unpublish(*, article: Article, author: str) -> None:
     """Take the article off the site in every language; its text and history are kept."""
     article.is_published = False
     article.updated_at = utcnow()
     search.record_change(article_slug=article.slug)
-    db.session.commit()
     log.info("%s unpublished by %s", article.slug, author)
     _after_publishing()
 
 
+@unit_of_work()
 def save_category(
     *,
     slug: str,
@@ -226,6 +230,5 @@ def save_category(
     category.descriptions = {k: v.strip() for k, v in descriptions.items() if v.strip()}
     category.updated_at = utcnow()
     search.record_change(article_slug=None)
-    db.session.commit()
     _after_publishing()
     return category

@@ -18,6 +18,7 @@ from helpcenter.i18n import _
 from helpcenter.staff import access
 from helpcenter.staff import services as staff
 from helpcenter.staff.views import private_headers, requires
+from helpcenter.transaction import unit_of_work
 from helpcenter.vocabulary import LANGUAGES, MAX_BODY
 from helpcenter.web.pages import varying
 from helpcenter.web.safety import bounded_int
@@ -52,7 +53,8 @@ def _lang_or_404(lang: str) -> str:
 
 
 def _audit(action: str, target: str, detail: str = "") -> None:
-    staff.record_now(current_user, action, target=target, detail=detail)
+    """The editor's audit entry, in the unit of work of the change it records."""
+    staff.record(current_user, action, target=target, detail=detail)
 
 
 # --- the overview --------------------------------------------------------------------------------
@@ -110,17 +112,18 @@ def new_article():
         try:
             if category is None:
                 raise services.InvalidContent({"category": [_("Choose a category.")]})
-            article = services.create_article(
-                category=category,
-                slug=form.slug.data,
-                lang=form.language.data,
-                draft=_draft(form),
-                author=current_user.email,
-            )
+            with unit_of_work():
+                article = services.create_article(
+                    category=category,
+                    slug=form.slug.data,
+                    lang=form.language.data,
+                    draft=_draft(form),
+                    author=current_user.email,
+                )
+                _audit("article_create", article.slug)
         except services.InvalidContent as problem:
             _show_problems(form, problem)
         else:
-            _audit("article_create", article.slug)
             flash(
                 _("The article was saved as a draft. Players see it once you publish it."),
                 "success",
@@ -191,15 +194,17 @@ def _save(found, lang: str, form, template: str, **context):
     if form.source.data:
         source = queries.revision_by_id(int(form.source.data))
     try:
-        revision = services.save(
-            article=found,
-            lang=lang,
-            draft=_draft(form),
-            base_id=form.base_id,
-            author=current_user.email,
-            translated_from=source.lang if source else None,
-            source=source,
-        )
+        with unit_of_work():
+            revision = services.save(
+                article=found,
+                lang=lang,
+                draft=_draft(form),
+                base_id=form.base_id,
+                author=current_user.email,
+                translated_from=source.lang if source else None,
+                source=source,
+            )
+            _audit("article_save", f"{found.slug}/{lang}", f"revision {revision.number}")
     except services.EditConflict as conflict:
         theirs = conflict.latest
         base = queries.revision_by_id(form.base_id) if form.base_id else None
@@ -219,7 +224,6 @@ def _save(found, lang: str, form, template: str, **context):
     except services.InvalidContent as problem:
         _show_problems(form, problem)
         return _editor_page(template, article=found, lang=lang, form=form, status=422, **context)
-    _audit("article_save", f"{found.slug}/{lang}", f"revision {revision.number}")
     flash(
         _(
             "Saved as revision %(number)s. Players see it once you publish it.",
@@ -275,13 +279,14 @@ def publish(slug: str, lang: str):
     lang = _lang_or_404(lang)
     found, _cells = _article_or_404(slug)
     try:
-        services.publish(article=found, lang=lang, author=current_user.email)
+        with unit_of_work():
+            services.publish(article=found, lang=lang, author=current_user.email)
+            _audit("article_publish", f"{found.slug}/{lang}")
     except services.InvalidContent as problem:
         for messages in problem.problems.values():
             for message in messages:
                 flash(message, "error")
         return redirect(url_for(".article", slug=found.slug), 303)
-    _audit("article_publish", f"{found.slug}/{lang}")
     flash(_("Published: players see it now, and search finds it within a few seconds."), "success")
     return redirect(url_for(".article", slug=found.slug), 303)
 
@@ -290,8 +295,9 @@ def publish(slug: str, lang: str):
 @editor_only
 def unpublish(slug: str):
     found, _cells = _article_or_404(slug)
-    services.unpublish(article=found, author=current_user.email)
-    _audit("article_unpublish", found.slug)
+    with unit_of_work():
+        services.unpublish(article=found, author=current_user.email)
+        _audit("article_unpublish", found.slug)
     flash(_("The article is off the site. Its texts and history are kept."), "success")
     return redirect(url_for(".article", slug=found.slug), 303)
 
@@ -344,13 +350,19 @@ def restore(slug: str, lang: str, number: int):
         abort(404)
     base = request.form.get("base", "")
     try:
-        revision = services.restore(
-            article=found,
-            lang=lang,
-            revision=old,
-            base_id=bounded_int(base),
-            author=current_user.email,
-        )
+        with unit_of_work():
+            revision = services.restore(
+                article=found,
+                lang=lang,
+                revision=old,
+                base_id=bounded_int(base),
+                author=current_user.email,
+            )
+            _audit(
+                "article_restore",
+                f"{found.slug}/{lang}",
+                f"revision {number} as {revision.number}",
+            )
     except services.EditConflict:
         flash(
             _("Someone saved a newer revision in the meantime: look at it before restoring."),
@@ -362,7 +374,6 @@ def restore(slug: str, lang: str, number: int):
             for message in messages:
                 flash(message, "error")
         return redirect(url_for(".history", slug=found.slug, lang=lang), 303)
-    _audit("article_restore", f"{found.slug}/{lang}", f"revision {number} as {revision.number}")
     flash(
         _("Revision %(old)s was saved again as revision %(new)s.", old=number, new=revision.number),
         "success",
@@ -401,19 +412,21 @@ def _category_page(existing):
             form.slug.errors.append(_("Give the category an address, e.g. bonuses-promotions."))
         else:
             try:
-                category = services.save_category(
-                    slug=form.slug.data if existing is None else existing.slug,
-                    position=form.order.data,
-                    titles={lang: getattr(form, f"title_{lang}").data for lang in LANGUAGES},
-                    descriptions={
-                        lang: getattr(form, f"description_{lang}").data or "" for lang in LANGUAGES
-                    },
-                    existing=existing,
-                )
+                with unit_of_work():
+                    category = services.save_category(
+                        slug=form.slug.data if existing is None else existing.slug,
+                        position=form.order.data,
+                        titles={lang: getattr(form, f"title_{lang}").data for lang in LANGUAGES},
+                        descriptions={
+                            lang: getattr(form, f"description_{lang}").data or ""
+                            for lang in LANGUAGES
+                        },
+                        existing=existing,
+                    )
+                    _audit("category_save", category.slug)
             except services.InvalidContent as problem:
                 _show_problems(form, problem)
             else:
-                _audit("category_save", category.slug)
                 flash(_("The category was saved."), "success")
                 return redirect(url_for(".overview", category=category.slug), 303)
     status = 422 if request.method == "POST" else 200

@@ -69,3 +69,31 @@ class ResolveForm(ActionForm):
 
 class PlainActionForm(ActionForm):
     """Actions without fields of their own: wait for the player, close."""
+
+
+# The forms of the actions that have one of their own; `form_for` makes the others.
+FORMS: dict[str, type[ActionForm]] = {
+    "reply": ReplyForm,
+    "note": NoteForm,
+    "assign": AssignForm,
+    "escalate": EscalateForm,
+    "send_back": SendBackForm,
+    "resolve": ResolveForm,
+}
+
+# The text fields an action in the table may ask for without a form of its own.
+FIELDS = {
+    "reason": (_l("Reason (the player sees it)"), _l("Give the reason.")),
+    "body": (_l("Message to the player"), _l("Write the message.")),
+    "summary": (_l("Summary for the player"), _l("Summarise the solution for the player.")),
+}
+
+
+def form_for(rule) -> type[ActionForm]:
+    """The form of a rule of `tickets.actions`: its own, or one text field per named field."""
+    if rule.name in FORMS:
+        return FORMS[rule.name]
+    if not rule.fields:
+        return PlainActionForm
+    fields = {name: _text(*FIELDS[name]) for name in rule.fields}
+    return type(f"{rule.name.title().replace('_', '')}Form", (ActionForm,), fields)

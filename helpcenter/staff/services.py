@@ -1,8 +1,9 @@
 """Staff use cases: accounts and sign-in, the audit log, and ticket actions under the access rules.
 
-Every ticket action checks the role against the ticket's tier (`access`), refuses a form made
-from an older version of the ticket (`TicketChanged`), and writes its audit entry in the same
-transaction as the change, so the log never claims what did not happen.
+Every ticket action is an entry of the action table (`tickets.actions`), which says who may do
+it in which state and tier; `act` refuses a form made from an older version of the ticket
+(`TicketChanged`) and writes the audit entry and the change as one unit of work, so the log
+never claims what did not happen.
 """
 
 import logging
@@ -20,9 +21,10 @@ from helpcenter.db import utcnow
 from helpcenter.extensions import db
 from helpcenter.staff import access
 from helpcenter.staff.models import AuditEntry, StaffMember
+from helpcenter.tickets import actions, states
 from helpcenter.tickets import services as tickets
-from helpcenter.tickets import states
 from helpcenter.tickets.models import Ticket
+from helpcenter.transaction import unit_of_work
 
 log = logging.getLogger(__name__)
 MIN_PASSWORD = 12
@@ -46,8 +48,8 @@ class StaffError(ValueError):
     """An account cannot be created or changed as asked; the message says why."""
 
 
-class NotAllowed(Exception):
-    """The staff member's role does not allow this."""
+# The staff member's role does not allow this (on this tier).
+NotAllowed = actions.NotAllowed
 
 
 # The ticket changed since the staff member's form was made from it (or while saving).
@@ -121,16 +123,16 @@ def authenticate(*, email: str, password: str, address: str = "") -> StaffMember
         _hasher().verify(stored, password[:MAX_PASSWORD])
     except (VerificationError, InvalidHashError):
         if member is not None:
-            record(member, "login_failed", address=address)
-            db.session.commit()
+            with unit_of_work():
+                record(member, "login_failed", address=address)
         return None
     if member is None or not member.is_active:
         return None
-    if _hasher().check_needs_rehash(member.password_hash):
-        member.password_hash = _hasher().hash(password)
-    member.last_login_at = utcnow()
-    record(member, "login", address=address)
-    db.session.commit()
+    with unit_of_work():
+        if _hasher().check_needs_rehash(member.password_hash):
+            member.password_hash = _hasher().hash(password)
+        member.last_login_at = utcnow()
+        record(member, "login", address=address)
     return member
 
 
@@ -160,7 +162,7 @@ def staff_for_tier(tier: str) -> list[StaffMember]:
 
 
 def record(member: StaffMember, action: str, *, target: str = "", detail: str = "", address=""):
-    """Add an audit entry to the current transaction (the caller commits)."""
+    """Add an audit entry to the current unit of work (the caller's, which commits it)."""
     db.session.add(
         AuditEntry(
             staff_id=member.id,
@@ -174,15 +176,22 @@ def record(member: StaffMember, action: str, *, target: str = "", detail: str = 
 
 
 def record_now(member: StaffMember, action: str, **fields) -> None:
-    """An audit entry on its own: a sign-out, a download, an export."""
-    record(member, action, **fields)
-    db.session.commit()
+    """An audit entry as a unit of work: on its own (a sign-out, a download, an export), or
+    with the change it records when the caller's unit of work holds both."""
+    with unit_of_work():
+        record(member, action, **fields)
 
 
 # --- ticket actions ------------------------------------------------------------------------------
 
 
-def _assign(ticket: Ticket, actor: tickets.Actor, *, assignee: str) -> None:
+def actor(member: StaffMember) -> actions.Actor:
+    """The staff member as the action table sees them: their role and the name players see."""
+    return actions.Actor(states.STAFF, member.display_name, member.role)
+
+
+@actions.performs("assign")
+def _assign(ticket: Ticket, actor: actions.Actor, *, assignee: str) -> None:
     if assignee:
         member = db.session.scalar(
             select(StaffMember).where(StaffMember.email == normalize_email(assignee))
@@ -193,18 +202,6 @@ def _assign(ticket: Ticket, actor: tickets.Actor, *, assignee: str) -> None:
             raise BadAction("assignee")
         assignee = member.email
     tickets.assign(ticket, actor, assignee or None)
-
-
-ACTIONS = {
-    "reply": lambda t, a, body, wait=False: tickets.reply(t, a, body, wait_for_player=wait),
-    "note": lambda t, a, body: tickets.note(t, a, body),
-    "assign": _assign,
-    "wait": lambda t, a: tickets.set_waiting_for_player(t, a),
-    "escalate": lambda t, a, reason: tickets.escalate(t, a, reason),
-    "send_back": lambda t, a, reason: tickets.send_back(t, a, reason),
-    "resolve": lambda t, a, summary: tickets.resolve(t, a, summary),
-    "close": lambda t, a: tickets.close(t, a),
-}
 
 
 @dataclass(frozen=True)
@@ -220,19 +217,15 @@ def act(
 
     Raises NotAllowed (role and tier), TicketChanged (someone acted first),
     states.TransitionError (not possible in this state) or BadAction (bad input).
-    Nothing changes when it raises.
+    The audit entry and the change are one unit of work: nothing changes when it raises.
     """
     if not access.may_handle(member.role, ticket.tier):
         raise NotAllowed(action)
     if ticket.version != version:
         raise TicketChanged()
     detail = fields.get("reason") or fields.get("assignee") or ""
-    record(member, f"ticket_{action}", target=ticket.reference, detail=detail, address=address)
-    actor = tickets.Actor(states.STAFF, member.display_name)
-    try:
-        ACTIONS[action](ticket, actor, **fields)
-    except BaseException:
-        db.session.rollback()
-        raise
+    with unit_of_work():
+        record(member, f"ticket_{action}", target=ticket.reference, detail=detail, address=address)
+        actions.SERVICES[action](ticket, actor(member), **fields)
     log.info("%s on %s by %s", action, ticket.reference, member.email)
     return Done(ticket, access.may_handle(member.role, ticket.tier))

@@ -24,7 +24,7 @@ from helpcenter import ratelimit, support
 from helpcenter.extensions import csrf, htmx
 from helpcenter.i18n import LANG_COOKIE, _
 from helpcenter.staff import access, forms, queries, replies, services
-from helpcenter.tickets import labels, states, storage
+from helpcenter.tickets import actions, labels, states, storage
 from helpcenter.web.pages import varying
 from helpcenter.web.safety import bounded_int, safe_next
 
@@ -171,13 +171,11 @@ def _ticket_or_404(ref: str):
 
 
 def _panel(ticket, status: int = 200, **bound):
-    """The ticket panel: htmx gets it alone, a plain request the whole page."""
+    """The ticket panel with the actions the table offers this member now: htmx gets the panel
+    alone, a plain request the whole page."""
+    offer = actions.offer(ticket, services.actor(current_user))
     forms_ = {
-        "reply": forms.ReplyForm(formdata=None, prefix="reply"),
-        "note": forms.NoteForm(formdata=None, prefix="note"),
-        "escalate": forms.EscalateForm(formdata=None, prefix="escalate"),
-        "send_back": forms.SendBackForm(formdata=None, prefix="send_back"),
-        "resolve": forms.ResolveForm(formdata=None, prefix="resolve"),
+        rule.name: forms.form_for(rule)(formdata=None, prefix=rule.name) for rule in offer.rules
     } | bound
     canned = replies.find(ticket.language, request.args.get("canned", ""))
     if canned is not None and "reply" not in bound:
@@ -188,8 +186,10 @@ def _panel(ticket, status: int = 200, **bound):
         "replies": replies.for_language(ticket.language),
         "colleagues": services.staff_for_tier(ticket.tier),
         "labels": labels,
-        "may_escalate": ticket.tier != states.TIERS[-1],
-        "may_send_back": ticket.tier != states.TIERS[0],
+        "offer": offer,
+        # Actions without markup of their own in staff/_ticket.html get a generic form.
+        "other_actions": [r for r in offer.rules if r.name not in _OWN_MARKUP],
+        "reopen_days": states.REOPEN_DAYS,
         "open_action": next(iter(bound), ""),
     }
     if htmx:
@@ -223,17 +223,10 @@ def reply_form(ref: str):
     )
 
 
-# Each action: its form, the fields the service takes from it, and the message when done.
-_ACTIONS = {
-    "reply": (forms.ReplyForm, ("body", "wait")),
-    "note": (forms.NoteForm, ("body",)),
-    "assign": (forms.AssignForm, ("assignee",)),
-    "wait": (forms.PlainActionForm, ()),
-    "escalate": (forms.EscalateForm, ("reason",)),
-    "send_back": (forms.SendBackForm, ("reason",)),
-    "resolve": (forms.ResolveForm, ("summary",)),
-    "close": (forms.PlainActionForm, ()),
-}
+# The actions staff/_ticket.html lays out itself.
+_OWN_MARKUP = frozenset(
+    ("reply", "note", "assign", "wait", "escalate", "send_back", "resolve", "close")
+)
 
 
 def _done_message(action: str, ticket) -> str:
@@ -253,20 +246,22 @@ def _done_message(action: str, ticket) -> str:
         "resolve": _("The ticket is resolved; the player was told."),
         "close": _("The ticket is closed."),
     }
-    return messages[action]
+    if action in messages:
+        return messages[action]
+    return _("Done: %(action)s.", action=actions.rule(action).label)
 
 
 @bp.post("/tickets/<ref>/<action>")
 @csrf.exempt  # each action form checks its own token, so an expired one keeps the staff's text
 @requires(access.works_tickets)
 def act(ref: str, action: str):
-    if action not in _ACTIONS:
+    """Do one action of the table (`tickets.actions`) that has a service, with its form."""
+    if action not in actions.SERVICES:
         abort(404)
     ticket = _ticket_or_404(ref)
-    form_class, fields = _ACTIONS[action]
-    prefix = action if action in ("reply", "note", "escalate", "send_back", "resolve") else ""
-    form = form_class(prefix=prefix)
-    bound = {action: form} if prefix else {}
+    rule = actions.rule(action)
+    form = forms.form_for(rule)(prefix=action)
+    bound = {action: form} if rule.fields else {}
     if not form.validate():
         if form.csrf_token.errors:
             flash(
@@ -279,7 +274,7 @@ def act(ref: str, action: str):
         else:
             flash(_("Check the form: the action was not done."), "error")
         return _panel(ticket, 422, **bound)
-    values = {name: getattr(form, name).data for name in fields}
+    values = {name: getattr(form, name).data for name in rule.fields}
     try:
         done = services.act(
             member=current_user,
@@ -301,6 +296,9 @@ def act(ref: str, action: str):
     except states.TransitionError:
         flash(_("This is not possible in the ticket's current state."), "error")
         return _panel(queries.ticket(ref), 409, **bound)
+    except services.NotAllowed:
+        flash(_("Your role does not allow this action."), "error")
+        return _panel(queries.ticket(ref), 403, **bound)
     except services.BadAction:
         flash(_("Choose someone who works on this tier."), "error")
         return _panel(queries.ticket(ref), 422, **bound)

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpcenter.db import Base, utcnow
+from helpcenter.tickets import actions
 
 
 class Ticket(Base):
@@ -58,6 +59,10 @@ class Ticket(Base):
     attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="ticket", order_by="Attachment.id", cascade="all, delete-orphan"
     )
+
+    def can(self, action: str, actor, now: datetime | None = None) -> bool:
+        """Whether `actor` may do `action` on this ticket now (the table in `actions`)."""
+        return actions.can(self, action, actor, now)
 
 
 class TicketMessage(Base):

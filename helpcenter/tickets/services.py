@@ -1,17 +1,19 @@
 """Ticket use cases: filing, the player's and staff's actions, escalation by SLA, lookups.
 
-Every change of state goes through `_apply`, which asks `states` whether it is allowed, and
-is recorded by `_event` with its actor; each use case commits once, so a change lands with
-its events, messages, files and emails or not at all.
+Every change goes through `_apply`, which asks the action table (`actions`) whether this actor
+may do it now and applies the state and tier it leads to, and is recorded by `_event` with its
+actor. Each use case is one unit of work (`transaction.unit_of_work`): it commits on its own,
+or with the caller's unit when a view adds the staff member's audit entry, so a change lands
+with its events, messages, files and emails or not at all.
 """
 
+import functools
 import hashlib
 import hmac
 import json
 import logging
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -24,7 +26,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from helpcenter import support
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
-from helpcenter.tickets import emails, reference, states, storage, uploads
+from helpcenter.tickets import actions, emails, reference, states, storage, uploads
+from helpcenter.tickets.actions import PLAYER, SYSTEM, Actor
 from helpcenter.tickets.models import (
     ApiKey,
     Attachment,
@@ -34,6 +37,7 @@ from helpcenter.tickets.models import (
     TicketMessage,
 )
 from helpcenter.tickets.sla import add_business_days, targets
+from helpcenter.transaction import in_unit_of_work, on_rollback, unit_of_work
 
 log = logging.getLogger(__name__)
 REFERENCE_ATTEMPTS = 8
@@ -44,27 +48,20 @@ class TicketChanged(Exception):
 
 
 def _use_case(function):
-    """A change of one ticket: a concurrent change of it (its version moved) is TicketChanged."""
+    """A change of one ticket as a unit of work: a concurrent change of it (its version moved
+    on) is TicketChanged, found at the flush, so also when the unit is the caller's."""
 
     @wraps(function)
     def wrapper(*args, **kwargs):
         try:
-            return function(*args, **kwargs)
+            with unit_of_work():
+                result = function(*args, **kwargs)
+                db.session.flush()
+                return result
         except StaleDataError:
-            db.session.rollback()
             raise TicketChanged() from None
 
     return wrapper
-
-
-@dataclass(frozen=True)
-class Actor:
-    kind: str  # states.PLAYER, STAFF or SYSTEM
-    name: str = ""
-
-
-PLAYER = Actor(states.PLAYER)
-SYSTEM = Actor(states.SYSTEM)
 
 
 @dataclass(frozen=True)
@@ -149,10 +146,15 @@ def _event(ticket: Ticket, type_: str, actor: Actor, now: datetime, text: str = 
     ticket.updated_at = now
 
 
-def _apply(ticket: Ticket, action: str, now: datetime) -> None:
-    state = states.next_state(action, ticket.state, ticket.tier)
+def _apply(ticket: Ticket, action: str, actor: Actor, now: datetime) -> None:
+    """Do what the action table says `action` changes, or raise NotAllowed/TransitionError."""
+    state = actions.check(ticket, action, actor, now)
     if ticket.state == states.WAITING and state != states.WAITING:
         _pause_sla_clocks(ticket, now - _waiting_since(ticket, now))
+    if actions.rule(action).tier_step:
+        ticket.tier = actions.next_tier(ticket, action)
+        ticket.tier_since = now
+        ticket.assignee = None
     ticket.state = state
 
 
@@ -170,27 +172,15 @@ def _message(
     return message
 
 
-@contextmanager
-def _files_or_nothing() -> Iterator[list[str]]:
-    """Commit the work done inside, or roll it back and discard the files it stored."""
-    stored: list[str] = []
-    place = storage.current()
-    try:
-        yield stored
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        for name in stored:
-            place.discard(name)
-        raise
+def _attach(ticket: Ticket, message: TicketMessage, files: Sequence[File]):
+    """Store `files` (storage.current(), in this transaction) as attachments of `message`.
 
-
-def _attach(ticket: Ticket, message: TicketMessage, files: Sequence[File], stored: list[str]):
-    """Store `files` (storage.current(), in this transaction) as attachments of `message`."""
+    A file stored outside the database is discarded if the transaction rolls back.
+    """
     place = storage.current()
     for file in files:
         name = place.save(file.checked, file.data)
-        stored.append(name)
+        on_rollback(functools.partial(place.discard, name))
         ticket.attachments.append(
             Attachment(
                 message=message,
@@ -265,7 +255,12 @@ def file_ticket(
     ticket however often it is sent: a key already used within IDEMPOTENCY_KEY_HOURS returns
     its ticket again (`is_replay`). Raises IdempotencyKeyReused when the key came with another
     request, IdempotencyKeyInUse when its first request is not committed yet.
+
+    Filing is a unit of work of its own, never part of a caller's: when a reference was drawn
+    twice it rolls back and tries another, which needs its own transaction.
     """
+    if in_unit_of_work():
+        raise RuntimeError("file_ticket commits on its own: call it outside a unit of work")
     now = _now(now)
     if idempotency is not None and (earlier := _filed_before(idempotency, now)) is not None:
         return earlier
@@ -286,12 +281,12 @@ def file_ticket(
             resolution_due_at=due.resolution_due,
         )
         try:
-            with _files_or_nothing() as stored:
+            with unit_of_work():
                 db.session.add(ticket)
                 if idempotency is not None:
                     _claim(idempotency, ticket, token, now)
                 message = _message(ticket, Actor(states.PLAYER, new.name), description, now)
-                _attach(ticket, message, files, stored)
+                _attach(ticket, message, files)
                 _event(ticket, "received", PLAYER, now)
                 emails.queue(ticket, "received", token=token)
         except IntegrityError:
@@ -314,12 +309,12 @@ def forget_idempotency_keys(now: datetime | None = None) -> int:
     They are ignored already (their keys file anew); this only frees the space. Safe to run on
     several hosts at once.
     """
-    result = db.session.execute(
-        delete(IdempotentRequest).where(
-            IdempotentRequest.created_at <= _now(now) - _idempotency_window()
+    with unit_of_work():
+        result = db.session.execute(
+            delete(IdempotentRequest).where(
+                IdempotentRequest.created_at <= _now(now) - _idempotency_window()
+            )
         )
-    )
-    db.session.commit()
     if result.rowcount:
         log.info("forgot %d idempotency keys older than the window", result.rowcount)
     return result.rowcount
@@ -363,11 +358,9 @@ def player_reply(ticket: Ticket, body: str, files: Sequence[File] = (), now=None
     if not body and not files:
         raise ValueError("a reply needs text or files")
     now = _now(now)
-    action = "player_reply" if body else "add_evidence"
-    with _files_or_nothing() as stored:
-        _apply(ticket, action, now)
-        _attach(ticket, _message(ticket, _player(ticket), body, now), files, stored)
-        _event(ticket, "player_replied" if body else "evidence_added", PLAYER, now)
+    _apply(ticket, "player_reply" if body else "add_evidence", PLAYER, now)
+    _attach(ticket, _message(ticket, _player(ticket), body, now), files)
+    _event(ticket, "player_replied" if body else "evidence_added", PLAYER, now)
 
 
 @_use_case
@@ -376,86 +369,68 @@ def rate(ticket: Ticket, score: int, comment: str = "", now=None) -> None:
     if not 1 <= score <= 5:
         raise ValueError("a rating is 1 to 5")
     now = _now(now)
-    _apply(ticket, "rate", now)
-    if ticket.rating is not None:
-        raise states.TransitionError("rate", ticket.state, ticket.tier)
+    _apply(ticket, "rate", PLAYER, now)
     ticket.rating, ticket.rating_comment = score, comment
     _event(ticket, "rated", PLAYER, now, text=str(score))
-    db.session.commit()
-
-
-def can_reopen(ticket: Ticket, now=None) -> bool:
-    now = _now(now)
-    return (
-        ticket.state == states.RESOLVED
-        and ticket.resolved_at is not None
-        and now - ticket.resolved_at <= timedelta(days=states.REOPEN_DAYS)
-    )
 
 
 @_use_case
 def reopen(ticket: Ticket, body: str, now=None) -> None:
+    """Reopen a resolved ticket within the reopen window, with the player's message."""
     now = _now(now)
-    if not can_reopen(ticket, now):
-        raise states.TransitionError("reopen", ticket.state, ticket.tier)
-    _apply(ticket, "reopen", now)
+    _apply(ticket, "reopen", PLAYER, now)
     ticket.resolved_at = None
     _message(ticket, _player(ticket), body, now)
     _event(ticket, "reopened", PLAYER, now)
-    db.session.commit()
 
 
-# --- staff actions (the staff console calls these) -----------------------------------------------
+# --- staff actions (the staff console calls these through `actions.SERVICES`) ------------------
 
 
+@actions.performs("reply")
 @_use_case
-def reply(ticket: Ticket, staff: Actor, body: str, *, wait_for_player=False, now=None) -> None:
-    """A staff reply the player sees; the first one meets the first-response target."""
+def reply(ticket: Ticket, staff: Actor, body: str, *, wait=False, now=None) -> None:
+    """A staff reply the player sees (asking for an answer with `wait`); the first one meets
+    the first-response target."""
     now = _now(now)
-    _apply(ticket, "reply", now)
-    if wait_for_player:
-        _apply(ticket, "wait_for_player", now)
+    _apply(ticket, "reply", staff, now)
+    if wait:
+        _apply(ticket, "wait", staff, now)
     ticket.first_responded_at = ticket.first_responded_at or now
     _message(ticket, staff, body, now)
-    _event(ticket, "waiting_for_player" if wait_for_player else "replied", staff, now)
+    _event(ticket, "waiting_for_player" if wait else "replied", staff, now)
     emails.queue(ticket, "replied")
-    db.session.commit()
 
 
+@actions.performs("note")
 @_use_case
 def note(ticket: Ticket, staff: Actor, body: str, now=None) -> None:
     """An internal note: for staff only, never shown to the player."""
     now = _now(now)
-    _apply(ticket, "note", now)
+    _apply(ticket, "note", staff, now)
     _message(ticket, staff, body, now, internal=True)
     _event(ticket, "note", staff, now, public=False)
-    db.session.commit()
 
 
 @_use_case
 def assign(ticket: Ticket, staff: Actor, assignee: str | None, now=None) -> None:
+    """Give the ticket to `assignee` (a new ticket is then in progress), or to nobody."""
     now = _now(now)
-    _apply(ticket, "assign", now)
-    ticket.assignee = assignee
-    if ticket.state == states.RECEIVED and assignee:
-        ticket.state = states.IN_PROGRESS
+    _apply(ticket, "assign" if assignee else "unassign", staff, now)
+    ticket.assignee = assignee or None
     _event(ticket, "assigned", staff, now, text=assignee or "", public=False)
-    db.session.commit()
 
 
+@actions.performs("wait")
 @_use_case
 def set_waiting_for_player(ticket: Ticket, staff: Actor, now=None) -> None:
     now = _now(now)
-    _apply(ticket, "wait_for_player", now)
+    _apply(ticket, "wait", staff, now)
     _event(ticket, "waiting_for_player", staff, now)
-    db.session.commit()
 
 
 def _escalate(ticket: Ticket, actor: Actor, reason: str, now: datetime) -> None:
-    _apply(ticket, "escalate", now)
-    ticket.tier = states.next_tier(ticket.tier)
-    ticket.tier_since = now
-    ticket.assignee = None
+    _apply(ticket, "escalate", actor, now)
     if ticket.tier == states.INVESTIGATION:
         config = support.current()
         ticket.resolution_due_at = max(
@@ -468,53 +443,50 @@ def _escalate(ticket: Ticket, actor: Actor, reason: str, now: datetime) -> None:
     _event(ticket, kind, actor, now, text=reason)
 
 
+@actions.performs("escalate")
 @_use_case
 def escalate(ticket: Ticket, staff: Actor, reason: str, now=None) -> None:
     """Hand the ticket to the next tier with a reason the player sees."""
     _escalate(ticket, staff, reason, _now(now))
-    db.session.commit()
 
 
+@actions.performs("send_back")
 @_use_case
 def send_back(ticket: Ticket, staff: Actor, reason: str, now=None) -> None:
     """Hand the ticket back to the tier below (a supervisor to the operators...), with a reason."""
     now = _now(now)
-    _apply(ticket, "send_back", now)
-    ticket.tier = states.previous_tier(ticket.tier)
-    ticket.tier_since = now
+    _apply(ticket, "send_back", staff, now)
     if ticket.first_responded_at is None:
         # A fresh first-response target from the send-back, as at filing; `run_sla` escalates
         # it again only when this one passes unanswered.
         due = targets(ticket.topic, ticket.channel, now, support.current())
         ticket.first_response_due_at = due.first_response_due
-    ticket.assignee = None
     _event(ticket, "sent_back", staff, now, text=reason)
-    db.session.commit()
 
 
 def _close(ticket: Ticket, actor: Actor, now: datetime) -> None:
-    _apply(ticket, "close", now)
+    _apply(ticket, "close", actor, now)
     ticket.closed_at = now
     _event(ticket, "closed", actor, now)
 
 
+@actions.performs("close")
 @_use_case
 def close(ticket: Ticket, staff: Actor, now=None) -> None:
-    """Close a resolved ticket before the 7 days after which `sla run` closes it."""
+    """Close a resolved ticket before the reopen window ends (then `sla run` closes it)."""
     _close(ticket, staff, _now(now))
-    db.session.commit()
 
 
+@actions.performs("resolve")
 @_use_case
 def resolve(ticket: Ticket, staff: Actor, summary: str, now=None) -> None:
     now = _now(now)
-    _apply(ticket, "resolve", now)
+    _apply(ticket, "resolve", staff, now)
     ticket.resolved_at = now
     ticket.first_responded_at = ticket.first_responded_at or now
     _message(ticket, staff, summary, now)
     _event(ticket, "resolved", staff, now)
     emails.queue(ticket, "resolved")
-    db.session.commit()
 
 
 # --- escalation by SLA ----------------------------------------------------------------------------
@@ -552,16 +524,16 @@ class SlaRun:
 
 
 def _commit_unless_changed(change) -> bool:
-    """Make `change` and commit, or roll back when another process changed the ticket first.
+    """Make `change` as a unit of work, or roll it back when another process changed the
+    ticket first.
 
     The flush that finds the row's version moved on may come from the commit or from an
     autoflush inside `change`, so both are inside.
     """
     try:
-        change()
-        db.session.commit()
+        with unit_of_work():
+            change()
     except StaleDataError:
-        db.session.rollback()
         return False
     return True
 
@@ -598,7 +570,7 @@ def run_sla(now: datetime | None = None) -> SlaRun:
     stale = db.session.scalars(
         select(Ticket.id).where(
             Ticket.state == states.RESOLVED,
-            Ticket.resolved_at <= now - timedelta(days=states.REOPEN_DAYS),
+            Ticket.resolved_at <= now - actions.REOPEN_WINDOW,
         )
     ).all()
     for ticket_id, reason, tier in [

@@ -1,11 +1,9 @@
-"""A ticket's states, tiers and the transitions between them: the one place that allows a change.
+"""A ticket's states and tiers, and the stage the player sees.
 
 State is where the work stands; tier is who holds it (operator -> supervisor -> investigation
-team). Every action names the states it may start from and the state it leads to (None: the
-state does not change). The player-facing stage combines the two.
+team). Which action may move a ticket from which state and tier, for whom, is the action table
+in `actions`. The player-facing stage combines the two.
 """
-
-from dataclasses import dataclass
 
 RECEIVED = "received"
 IN_PROGRESS = "in_progress"
@@ -33,60 +31,6 @@ class TransitionError(Exception):
     def __init__(self, action: str, state: str, tier: str):
         super().__init__(f"{action} is not allowed for a ticket {state} at {tier} tier")
         self.action, self.state, self.tier = action, state, tier
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    from_states: tuple[str, ...]
-    to_state: str | None
-
-
-ACTIONS = {
-    action.name: action
-    for action in (
-        Action("reply", OPEN_STATES, IN_PROGRESS),
-        Action("note", STATES, None),
-        Action("assign", OPEN_STATES, None),
-        Action("wait_for_player", (RECEIVED, IN_PROGRESS), WAITING),
-        Action("escalate", OPEN_STATES, IN_PROGRESS),
-        Action("send_back", OPEN_STATES, IN_PROGRESS),
-        Action("resolve", OPEN_STATES, RESOLVED),
-        Action("player_reply", OPEN_STATES, None),
-        Action("add_evidence", OPEN_STATES, None),
-        Action("reopen", (RESOLVED,), IN_PROGRESS),
-        Action("rate", (RESOLVED, CLOSED), None),
-        Action("close", (RESOLVED,), CLOSED),
-    )
-}
-
-
-def next_state(action: str, state: str, tier: str) -> str:
-    """The state after `action`, or TransitionError when it is not allowed now."""
-    rule = ACTIONS[action]
-    if state not in rule.from_states:
-        raise TransitionError(action, state, tier)
-    if action == "escalate" and tier == INVESTIGATION:
-        raise TransitionError(action, state, tier)
-    if action == "send_back" and tier == OPERATOR:
-        raise TransitionError(action, state, tier)
-    if action == "player_reply" and state == WAITING:
-        return IN_PROGRESS
-    return rule.to_state or state
-
-
-def next_tier(tier: str) -> str:
-    index = TIERS.index(tier)
-    if index == len(TIERS) - 1:
-        raise TransitionError("escalate", "", tier)
-    return TIERS[index + 1]
-
-
-def previous_tier(tier: str) -> str:
-    index = TIERS.index(tier)
-    if index == 0:
-        raise TransitionError("send_back", "", tier)
-    return TIERS[index - 1]
 
 
 # What the player sees, in order along the way.

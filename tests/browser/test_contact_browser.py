@@ -13,7 +13,7 @@ from helpcenter.tickets.models import Ticket
 from tests.contact.conftest import png_bytes
 
 pytestmark = pytest.mark.browser
-STAFF = services.Actor(states.STAFF, "Nigar")
+STAFF = services.Actor(states.STAFF, "Nigar", "supervisor")
 
 
 @pytest.fixture

@@ -131,7 +131,7 @@ def test_reading_a_ticket_with_its_token(ctx, client, key):
     data = post(client, BODY, key).get_json()
     token = data["status_url"].rsplit("/", 1)[1]
     ticket = db.session.scalar(select(Ticket))
-    services.note(ticket, services.Actor(states.STAFF, "Aysel"), "internal")
+    services.note(ticket, services.Actor(states.STAFF, "Aysel", "supervisor"), "internal")
     services.run_sla(now=ticket.first_response_due_at + timedelta(minutes=5))
     response = read(client, data["reference"].lower().replace("-", ""), token)
     assert response.status_code == 200

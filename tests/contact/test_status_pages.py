@@ -14,7 +14,7 @@ from helpcenter.tickets.models import Ticket
 from tests.contact.conftest import Player, csrf_of, file_ticket, png_bytes, post_multipart, text
 
 HTMX = {"HX-Request": "true"}
-STAFF = services.Actor(states.STAFF, "Rəşad")
+STAFF = services.Actor(states.STAFF, "Rəşad", "supervisor")
 
 
 def ticket_of(app, ref: str) -> Ticket:
@@ -100,7 +100,7 @@ def test_the_page_shows_stage_deadlines_replies_and_timeline_but_no_notes(ctx, c
     ticket = filed.ticket
     services.note(ticket, STAFF, "Internal: player seems upset", now=now)
     services.escalate(ticket, STAFF, "The bank must confirm", now=now)
-    services.reply(ticket, STAFF, "Please send the bank statement.", wait_for_player=True, now=now)
+    services.reply(ticket, STAFF, "Please send the bank statement.", wait=True, now=now)
     page = text(client.get(f"/en/status/{filed.token}"))
     assert "Internal: player seems upset" not in page
     assert "Please send the bank statement." in page
@@ -156,7 +156,7 @@ def reply(client, path, body="", files=(), csrf=None):
 def test_the_player_replies_and_adds_evidence(ctx, client):
     filed = file_ticket()
     path = f"/en/status/{filed.token}"
-    services.reply(filed.ticket, STAFF, "Which card?", wait_for_player=True)
+    services.reply(filed.ticket, STAFF, "Which card?", wait=True)
     response = reply(client, path, "The Visa ending in 4242.", [("receipt.png", png_bytes())])
     assert response.status_code == 303 and response.headers["Location"] == path
     page = text(client.get(path))

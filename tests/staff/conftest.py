@@ -46,9 +46,7 @@ class StaffActions:
     def act(self, ref: str, action: str, htmx=False, **fields):
         """Post an action from the ticket page as it is now (its token and version)."""
         page = self.client.get(f"/staff/tickets/{ref}").get_data(as_text=True)
-        prefix = (
-            f"{action}-" if action in ("reply", "note", "escalate", "send_back", "resolve") else ""
-        )
+        prefix = f"{action}-"  # every action's form is prefixed with its name
         # Any form's version will do: an action the page does not offer is posted all the same.
         version = re.search(r'name="[\w-]*version" value="(\d+)"', page).group(1)
         data = {f"{prefix}csrf_token": csrf_of(page), f"{prefix}version": version}

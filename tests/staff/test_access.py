@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from helpcenter.staff import access
-from helpcenter.tickets import services, states, uploads
+from helpcenter.tickets import actions, services, states, uploads
 from tests.contact.conftest import TICKET, file_ticket
 from tests.staff.conftest import StaffActions, csrf_of, new_ticket
 
@@ -17,7 +17,7 @@ def escalate_to(app, ref: str, tier: str) -> None:
     with app.app_context():
         ticket = services.find_by_reference(ref)
         while ticket.tier != tier:
-            services.escalate(ticket, services.Actor(states.STAFF, "Setup"), "setup")
+            services.escalate(ticket, services.Actor(states.STAFF, "Setup", "supervisor"), "setup")
 
 
 @pytest.mark.parametrize("role", access.ROLES)
@@ -60,16 +60,23 @@ def test_operators_cannot_switch_to_another_tier(app, console):
     ).get_data(as_text=True)
 
 
-ACTIONS = {
-    "reply": {"body": "We are on it."},
-    "note": {"body": "Checked the provider."},
-    "assign": {"assignee": "operator@casino.example"},
-    "wait": {},
-    "escalate": {"reason": "Needs a decision"},
-    "send_back": {"reason": "Operators can finish it"},
-    "resolve": {"summary": "Refunded."},
-    "close": {},
+# What each field of an action's form gets here; the actions come from the table.
+SAMPLES = {
+    "body": "We are on it.",
+    "wait": "",
+    "assignee": "operator@casino.example",
+    "reason": "Needs a decision",
+    "summary": "Refunded.",
 }
+ACTIONS = {
+    name: {field: SAMPLES[field] for field in actions.rule(name).fields}
+    for name in actions.SERVICES
+}
+
+
+def test_every_console_action_of_the_table_is_tried_here():
+    assert set(ACTIONS) >= {"reply", "note", "assign", "wait", "escalate", "send_back"}
+    assert set(ACTIONS) >= {"resolve", "close"}
 
 
 @pytest.mark.parametrize("action", ACTIONS)

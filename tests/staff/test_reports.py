@@ -16,7 +16,7 @@ from helpcenter.tickets import services, states
 from helpcenter.tickets.models import Deflection
 from tests.staff.conftest import StaffActions
 
-STAFF = services.Actor(states.STAFF, "Aysel")
+STAFF = services.Actor(states.STAFF, "Aysel", "supervisor")
 MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 

@@ -16,7 +16,7 @@ from helpcenter.tickets.models import Attachment, OutboxEmail, StoredFile, Ticke
 
 # A Wednesday, 12:00 in Baku.
 NOON = datetime(2026, 11, 18, 8, 0, tzinfo=UTC)
-STAFF = services.Actor(states.STAFF, "Aysel")
+STAFF = services.Actor(states.STAFF, "Aysel", "supervisor")
 
 
 def new_ticket(**changes) -> services.NewTicket:
@@ -103,7 +103,7 @@ def test_lookup_needs_reference_and_email_and_forgives_typing(ctx):
 def test_staff_actions_move_the_ticket_and_record_who_did_what(ctx):
     ticket = services.file_ticket(new_ticket(), now=NOON).ticket
     services.note(ticket, STAFF, "Checking with the payment provider", now=NOON)
-    services.reply(ticket, STAFF, "Please send a bank statement.", wait_for_player=True, now=NOON)
+    services.reply(ticket, STAFF, "Please send a bank statement.", wait=True, now=NOON)
     assert ticket.state == "waiting_for_player"
     assert ticket.first_responded_at == NOON
     services.player_reply(ticket, "Statement attached.", [png_file()], now=NOON)
@@ -135,7 +135,8 @@ def test_staff_actions_move_the_ticket_and_record_who_did_what(ctx):
 def test_reopen_only_within_seven_days_of_resolution(ctx):
     ticket = services.file_ticket(new_ticket(), now=NOON).ticket
     services.resolve(ticket, STAFF, "Done", now=NOON)
-    assert not services.can_reopen(ticket, now=NOON + timedelta(days=8))
+    assert not ticket.can("reopen", services.PLAYER, now=NOON + timedelta(days=8))
+    assert ticket.can("reopen", services.PLAYER, now=NOON + timedelta(days=6))
     with pytest.raises(states.TransitionError):
         services.reopen(ticket, "Still broken", now=NOON + timedelta(days=8))
     services.reopen(ticket, "Still broken", now=NOON + timedelta(days=6))

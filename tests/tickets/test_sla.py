@@ -166,7 +166,7 @@ def test_targets_of_unknown_ids():
 
 # --- the SLA rules of `sla run`, on the real database -------------------------------------------
 
-STAFF = services.Actor(states.STAFF, "Aysel")
+STAFF = services.Actor(states.STAFF, "Aysel", "supervisor")
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
 
@@ -266,9 +266,9 @@ def test_a_staff_action_that_ends_the_wait_also_moves_the_deadlines(ctx):
 def test_asking_the_player_again_starts_a_new_wait(ctx):
     noon = baku(11, 18, 12)
     ticket = file("payments", "email", noon)
-    services.reply(ticket, STAFF, "A statement, please", wait_for_player=True, now=noon + HOUR)
+    services.reply(ticket, STAFF, "A statement, please", wait=True, now=noon + HOUR)
     # Asked again after 2 hours of waiting: the deadlines move by those 2 hours, once.
-    services.reply(ticket, STAFF, "Still need it", wait_for_player=True, now=noon + 3 * HOUR)
+    services.reply(ticket, STAFF, "Still need it", wait=True, now=noon + 3 * HOUR)
     assert ticket.resolution_due_at == noon + 50 * HOUR
     services.player_reply(ticket, "Attached.", now=noon + 4 * HOUR)  # 1 more hour
     assert ticket.resolution_due_at == noon + 51 * HOUR

@@ -163,7 +163,9 @@ def test_a_failed_filing_leaves_no_stored_file_anywhere(hosts):
         # Meanwhile staff on host B change the ticket: A's copy is out of date.
         with b.app_context():
             other = services.find_by_reference(ref)
-            services.note(other, services.Actor(states.STAFF, "Aysel"), "Checking the bank.")
+            services.note(
+                other, services.Actor(states.STAFF, "Aysel", "supervisor"), "Checking the bank."
+            )
         with pytest.raises(services.TicketChanged):
             services.player_reply(ticket, "Here it is.", [evidence(noise_png(), "proof.png")])
     assert count(a, StoredFile) == 0
