@@ -56,9 +56,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The suite runs in one process per core (pytest-xdist); worksteal evens out the slow tests.
 test: install translations lint
 	$(BIN)/helpcenter content check --strict --quiet content/
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist worksteal
 
 bench: install translations
 	$(BIN)/python bench/pages.py

@@ -60,6 +60,7 @@ free), -lı/-li, -çı/-çi (oyun vs oyunçu, game vs player) and -lıq/-lik. Co
 """
 
 import unicodedata
+from functools import lru_cache
 
 # "İ" and "I" must be mapped before str.lower(), which knows only the English pairs.
 _CASE_TABLE = str.maketrans({"İ": "i", "I": "ı"})
@@ -156,8 +157,12 @@ def _stem_allowed(stem: str, suffix: str) -> bool:
     return len(stem) >= _MIN_STEM and any(letter in _VOWELS for letter in stem)
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Strip Azerbaijani inflectional suffixes from a lowercased word, with or without ə, ş ..."""
+    """Strip Azerbaijani inflectional suffixes from a lowercased word, with or without ə, ş ...
+
+    Cached like the Russian and English ones: indexing meets the same words over and over.
+    """
     if not word.isalpha():
         return word
     shadow = fold_letters(word)

@@ -213,7 +213,9 @@ def test_a_damaged_index_is_rebuilt_while_the_old_one_answers(small, tmp_path, c
 
     def rebuilt():
         answers.append(slugs(host_b, "feeding quokka")[0])
-        return index._current_generation(base) not in (None, damaged.name)
+        # The builder swaps the pointer, then logs: wait for both.
+        swapped = index._current_generation(base) not in (None, damaged.name)
+        return swapped and "built with 6 documents" in caplog.text
 
     eventually(rebuilt, seconds=15, what="the damaged index rebuilt")
     assert set(answers) == {"quokka-care"}
