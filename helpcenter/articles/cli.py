@@ -1,12 +1,16 @@
 """`helpcenter content ...`: validate and load article sources."""
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from helpcenter import cache
 from helpcenter.articles import services
-from helpcenter.articles.content import read_content, translation_report
+from helpcenter.articles.content import read_content, render_processes, translation_report
 from helpcenter.search import services as search_services
 
 
@@ -17,6 +21,22 @@ def content() -> None:
 
 def _directory(value: str | None) -> str:
     return value or current_app.config["CONTENT_DIR"]
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Run a bulk load without Python's cycle collector.
+
+    What a load reads and makes lives until it ends, and the collector walked all of it again
+    and again: a fifth of the time of a large load, for almost no garbage.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @content.command(
@@ -39,7 +59,10 @@ def _directory(value: str | None) -> str:
 def load(directory: str | None, force: bool) -> None:
     directory = _directory(directory)
     try:
-        report = services.load_content(directory=directory, force=force)
+        with _without_cycle_collection():
+            report = services.load_content(
+                directory=directory, force=force, processes=render_processes()
+            )
     except services.ContentInvalid as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -75,7 +98,7 @@ def load(directory: str | None, force: bool) -> None:
 @with_appcontext
 def check(directory: str | None, strict: bool, quiet: bool) -> None:
     directory = _directory(directory)
-    content_set = read_content(directory)
+    content_set = read_content(directory, processes=render_processes())
     for problem in content_set.problems:
         click.echo(str(problem), err=True)
     report = translation_report(content_set)

@@ -5,9 +5,14 @@ Everything is checked before anything is loaded, and every problem is reported a
 """
 
 import hashlib
+import multiprocessing
+import os
 import posixpath
 import re
 import unicodedata
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -141,8 +146,8 @@ _AS_WRITTEN = {"source_hash", "tags"}
 _NOT_TEXT = {f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool")}
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
-    """The safe YAML loader, reading the plain values of `_AS_WRITTEN` keys as they are written.
+class _AsWritten:
+    """Reads the plain values of `_AS_WRITTEN` keys as they are written (a loader mixin).
 
     The nodes still hold the characters of the file, so their type is set back to text
     before they become Python values: no digits are lost and nothing is guessed back.
@@ -155,10 +160,27 @@ class _FrontMatterLoader(yaml.SafeLoader):
                     continue
                 items = value.value if isinstance(value, yaml.SequenceNode) else [value]
                 for item in items:
-                    plain = isinstance(item, yaml.ScalarNode) and item.style is None
+                    # A plain scalar's style is None from the Python parser, "" from libyaml.
+                    plain = isinstance(item, yaml.ScalarNode) and not item.style
                     if plain and item.tag in _NOT_TEXT:
                         item.tag = "tag:yaml.org,2002:str"
-        return super().construct_document(node)
+        return super().construct_document(node)  # type: ignore[misc]
+
+
+class _FrontMatterLoader(_AsWritten, yaml.SafeLoader):
+    """The safe YAML loader with `_AsWritten`: the one whose error messages editors read."""
+
+
+# libyaml parses several times faster than the Python parser, which made YAML a third of the
+# time of reading a large content directory. It reads valid files the same; on an error the
+# Python loader parses the file again, so the message and line stay the ones it gives.
+_FAST_LOADERS: dict[type, type] = {}
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CFrontMatterLoader(_AsWritten, yaml.CSafeLoader):
+        """`_FrontMatterLoader` on libyaml."""
+
+    _FAST_LOADERS = {yaml.SafeLoader: yaml.CSafeLoader, _FrontMatterLoader: _CFrontMatterLoader}
 
 
 def body_hash(body: str) -> str:
@@ -166,8 +188,12 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(body.strip().encode("utf-8")).hexdigest()[:8]
 
 
-def read_content(root: str | Path) -> ContentSet:
-    """Read and validate a whole content directory; problems are collected, never raised."""
+def read_content(root: str | Path, *, processes: int = 1) -> ContentSet:
+    """Read and validate a whole content directory; problems are collected, never raised.
+
+    With `processes` > 1 (see `render_processes`), a large directory is rendered in that many
+    processes.
+    """
     root_path = Path(root)
     content = ContentSet(root=str(root_path))
     if not root_path.is_dir():
@@ -212,7 +238,7 @@ def read_content(root: str | Path) -> ContentSet:
             article = _read_article(art_dir, cat_dir.name, content.problems)
             if article:
                 content.articles.append(article)
-    _render_all(content)
+    _render_all(content, processes)
     content.problems.sort()
     return content
 
@@ -249,6 +275,12 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
 def _load_yaml(
     text: str, path: Path, first_line: int, problems: list[Problem], loader=yaml.SafeLoader
 ):
+    fast = _FAST_LOADERS.get(loader)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)
+        except yaml.YAMLError:
+            pass  # parsed again below, for the Python parser's message
     try:
         return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
@@ -415,35 +447,102 @@ def _front_matter_problems(error: ValidationError) -> list[tuple[str, str]]:
     return list(found.items())
 
 
-def _render_all(content: ContentSet) -> None:
+# Rendering is most of the time of reading a large directory (markdown-it is pure Python), so
+# the commands may spread it over the machine's cores, from this many bodies on: fewer are not
+# worth starting the processes.
+PARALLEL_RENDER = 1000
+MAX_RENDER_PROCESSES = 8
+
+
+@dataclass(frozen=True)
+class _Linker:
+    """What a link between articles may point at: article slugs to categories, categories."""
+
+    where: dict[str, str]
+    categories: frozenset[str]
+
+    def render(self, job: tuple[str, str, str, str]) -> Rendered:
+        """Render one body: (body_md, category, slug, lang) of the translation it belongs to."""
+        body_md, category, slug, lang = job
+        return render_markdown(
+            body_md,
+            resolve_link=lambda href: resolve_link(
+                href,
+                category=category,
+                slug=slug,
+                lang=lang,
+                where=self.where,
+                categories=self.categories,
+            ),
+        )
+
+
+_worker_linker: _Linker | None = None
+
+
+def _start_worker(linker: _Linker) -> None:
+    global _worker_linker
+    _worker_linker = linker
+
+
+def _render_in_worker(job: tuple[str, str, str, str]) -> Rendered:
+    assert _worker_linker is not None
+    return _worker_linker.render(job)
+
+
+def render_processes() -> int:
+    """How many processes a command may render with: the cores this process may use.
+
+    Only for a command's own process: the processes are forked (a spawned one would import
+    the caller's main module again), which is safe only before any thread was started.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_RENDER_PROCESSES))
+
+
+def _render_all(content: ContentSet, processes: int = 1) -> None:
     """Render every body, resolving links between articles now that all slugs are known."""
-    where = {a.slug: a.category for a in content.articles}
-    categories = {c.slug for c in content.categories}
-    for article in content.articles:
-        for tr in article.translations.values():
-            tr.rendered = render_markdown(
-                tr.body_md,
-                resolve_link=lambda href, tr=tr, a=article: resolve_link(
-                    href,
-                    category=a.category,
-                    slug=a.slug,
-                    lang=tr.lang,
-                    where=where,
-                    categories=categories,
-                ),
-            )
-            for line, href in tr.rendered.bad_links:
-                content.problems.append(
-                    Problem(
-                        tr.path,
-                        tr.body_line + line - 1,
-                        f"link to an article that does not exist: {href}",
-                    )
+    linker = _Linker(
+        where={a.slug: a.category for a in content.articles},
+        categories=frozenset(c.slug for c in content.categories),
+    )
+    translations = [tr for article in content.articles for tr in article.translations.values()]
+    jobs = [
+        (tr.body_md, article.category, article.slug, tr.lang)
+        for article in content.articles
+        for tr in article.translations.values()
+    ]
+    if processes > 1 and len(jobs) >= PARALLEL_RENDER:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(
+            processes, mp_context=context, initializer=_start_worker, initargs=(linker,)
+        ) as pool:
+            chunk = max(1, min(64, len(jobs) // (processes * 4)))
+            rendered = list(pool.map(_render_in_worker, jobs, chunksize=chunk))
+    else:
+        rendered = [linker.render(job) for job in jobs]
+    for tr, result in zip(translations, rendered, strict=True):
+        tr.rendered = result
+        for line, href in result.bad_links:
+            content.problems.append(
+                Problem(
+                    tr.path,
+                    tr.body_line + line - 1,
+                    f"link to an article that does not exist: {href}",
                 )
+            )
 
 
 def resolve_link(
-    href: str, *, category: str, slug: str, lang: str, where: dict[str, str], categories: set[str]
+    href: str,
+    *,
+    category: str,
+    slug: str,
+    lang: str,
+    where: Mapping[str, str],
+    categories: AbstractSet[str],
 ) -> str | None:
     """Map `../../<category>/<article>/` (optionally `<lang>.md`, `#anchor`) to its page URL.
 

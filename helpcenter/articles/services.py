@@ -1,9 +1,11 @@
 """Use cases that change the knowledge base: loading and exporting content, publishing, votes."""
 
 import hashlib
+import heapq
 import json
 import logging
 import math
+import re
 import shutil
 import threading
 import time
@@ -84,15 +86,16 @@ class LoadReport:
         return bool(self.created or self.updated or self.unpublished)
 
 
-def load_content(*, directory: str | Path, force: bool = False) -> LoadReport:
+def load_content(*, directory: str | Path, force: bool = False, processes: int = 1) -> LoadReport:
     """Validate `directory` completely, then sync the database with it in one transaction.
 
     New and changed articles are saved (each changed text as a new revision), articles
     missing from the directory are unpublished. Raises ContentInvalid if any file has a
     problem, and ContentConflict if the load would replace what editors changed in the
-    workspace since (unless `force`); either way nothing changes.
+    workspace since (unless `force`); either way nothing changes. `processes`: see
+    `content.render_processes` (for commands).
     """
-    content = read_content(directory)
+    content = read_content(directory, processes=processes)
     if content.problems:
         raise ContentInvalid(content.problems)
     if not force:
@@ -104,30 +107,46 @@ def load_content(*, directory: str | Path, force: bool = False) -> LoadReport:
         shown_before = _published_categories()
         categories = _sync_categories(content)
         related = related_articles(_items_of(content))
-        existing = {a.slug: a for a in db.session.scalars(select(Article))}
+        existing = {
+            a.slug: a
+            for a in db.session.scalars(select(Article).options(selectinload(Article.translations)))
+        }
+        # New articles are inserted together, for the ids their revisions need.
+        added = {}
         for source in content.articles:
-            article = existing.pop(source.slug, None)
-            if article is None:
-                article = Article(slug=source.slug, category=categories[source.category])
-                db.session.add(article)
-                db.session.flush()
-                report.created.append(source.slug)
-                _sync_article(article, source, related)
-            elif _sync_article(article, source, related) | _set(
-                article,
-                category_id=categories[source.category].id,
-                position=source.position,
-                is_published=True,
-            ):
-                report.updated.append(source.slug)
-            else:
-                report.unchanged += 1
-            article.position = source.position
-        for article in existing.values():
-            if article.is_published:
-                article.is_published = False
-                article.updated_at = utcnow()
-                report.unpublished.append(article.slug)
+            if source.slug not in existing:
+                # An empty list, not a collection to load after the insert.
+                added[source.slug] = Article(
+                    slug=source.slug, category=categories[source.category], translations=[]
+                )
+        db.session.add_all(added.values())
+        db.session.flush()
+        revisions = _RevisionBook()
+        # Nothing is read from the database below. A query (and so a flush) per text cost
+        # more the more the session held: the load grew faster than the content.
+        with db.session.no_autoflush:
+            for source in content.articles:
+                article = existing.pop(source.slug, None)
+                if article is None:
+                    article = added[source.slug]
+                    report.created.append(source.slug)
+                    _sync_article(article, source, related, revisions)
+                elif _sync_article(article, source, related, revisions) | _set(
+                    article,
+                    category_id=categories[source.category].id,
+                    position=source.position,
+                    is_published=True,
+                ):
+                    report.updated.append(source.slug)
+                else:
+                    report.unchanged += 1
+                article.position = source.position
+            for article in existing.values():
+                if article.is_published:
+                    article.is_published = False
+                    article.updated_at = utcnow()
+                    report.unpublished.append(article.slug)
+        revisions.save()
         _record_load_changes(report, shown_before ^ _published_categories())
         db.session.commit()
     except Exception:
@@ -219,7 +238,64 @@ def _sync_categories(content: ContentSet) -> dict[str, Category]:
     return result
 
 
-def _sync_article(article: Article, source: SourceArticle, related: dict) -> bool:
+class _RevisionBook:
+    """The revisions a load makes: numbered from what the database holds, saved together.
+
+    One query for all articles (the newest revision's id and the highest number per article
+    and language) and one flush of all new revisions, instead of two queries and a flush
+    per text.
+    """
+
+    def __init__(self) -> None:
+        rows = db.session.execute(
+            select(
+                ArticleRevision.article_id,
+                ArticleRevision.lang,
+                func.max(ArticleRevision.id),
+                func.max(ArticleRevision.number),
+            ).group_by(ArticleRevision.article_id, ArticleRevision.lang)
+        )
+        self.newest: dict[tuple[int, str], int] = {}
+        self.highest: dict[tuple[int, str], int] = {}
+        for article_id, lang, newest, highest in rows:
+            self.newest[(article_id, lang)] = newest
+            self.highest[(article_id, lang)] = highest
+        self.made: list[tuple[ArticleTranslation, ArticleRevision]] = []
+
+    def has_draft(self, article: Article, lang: str, tr: ArticleTranslation) -> bool:
+        """Whether a newer revision than the published one is there: an editor's draft."""
+        newest = self.newest.get((article.id, lang))
+        return newest is not None and newest != tr.revision_id
+
+    def add(self, article: Article, lang: str, tr: ArticleTranslation) -> None:
+        """The revision a load makes of a text it saved: in the files too, so synced."""
+        number = self.highest.get((article.id, lang), 0) + 1
+        self.highest[(article.id, lang)] = number
+        revision = ArticleRevision(
+            article_id=article.id,
+            lang=lang,
+            number=number,
+            **revision_text(tr),
+            author=LOADER,
+            origin=RevisionOrigin.LOAD,
+            is_synced=True,
+        )
+        self.made.append((tr, revision))
+
+    def save(self) -> None:
+        """Insert the revisions and point their translations at them."""
+        if not self.made:
+            return
+        db.session.add_all(revision for _, revision in self.made)
+        db.session.flush()
+        for tr, revision in self.made:
+            tr.revision_id = revision.id
+        self.made = []
+
+
+def _sync_article(
+    article: Article, source: SourceArticle, related: dict, revisions: _RevisionBook
+) -> bool:
     changed = False
     current = {tr.lang: tr for tr in article.translations}
     for lang, src in source.translations.items():
@@ -238,8 +314,8 @@ def _sync_article(article: Article, source: SourceArticle, related: dict) -> boo
         )
         # A newer revision than the published one is an editor's draft: a (forced) load
         # replaces it with what the files say, as the newest revision.
-        if content_changed or tr.revision_id is None or _has_draft(article.id, lang, tr):
-            tr.revision_id = _loaded_revision(article, lang, tr).id
+        if content_changed or tr.revision_id is None or revisions.has_draft(article, lang, tr):
+            revisions.add(article, lang, tr)
         if content_changed:
             tr.updated_at = utcnow()
             article.updated_at = tr.updated_at
@@ -248,40 +324,6 @@ def _sync_article(article: Article, source: SourceArticle, related: dict) -> boo
         article.translations.remove(tr)
         changed = True
     return changed
-
-
-def _has_draft(article_id: int, lang: str, tr: ArticleTranslation) -> bool:
-    newest = db.session.scalar(
-        select(func.max(ArticleRevision.id)).where(
-            ArticleRevision.article_id == article_id, ArticleRevision.lang == lang
-        )
-    )
-    return newest is not None and newest != tr.revision_id
-
-
-def _next_number(article_id: int, lang: str) -> int:
-    highest = db.session.scalar(
-        select(func.max(ArticleRevision.number)).where(
-            ArticleRevision.article_id == article_id, ArticleRevision.lang == lang
-        )
-    )
-    return (highest or 0) + 1
-
-
-def _loaded_revision(article: Article, lang: str, tr: ArticleTranslation) -> ArticleRevision:
-    """The revision a load makes of a text it saved: in the files too, so synced."""
-    revision = ArticleRevision(
-        article_id=article.id,
-        lang=lang,
-        number=_next_number(article.id, lang),
-        **revision_text(tr),
-        author=LOADER,
-        origin=RevisionOrigin.LOAD,
-        is_synced=True,
-    )
-    db.session.add(revision)
-    db.session.flush()
-    return revision
 
 
 def latest_revisions(article_ids: Iterable[int] | None = None) -> dict:
@@ -358,28 +400,86 @@ def _items_of(content: ContentSet) -> list[RelatedItem]:
     ]
 
 
+# A slug in a link, as the old pairwise check `f"/{slug}/" in body` found it: a run of slug
+# characters right after a "/" and right before one (the run is the whole run, as "/" is not a
+# slug character).
+_LINKED_SLUG = re.compile(r"(?<=/)[a-z0-9-]+(?=/)")
+
+
 def related_articles(items: list[RelatedItem]) -> dict[tuple[str, str], list[str]]:
-    """Related articles per (slug, lang): shared tags, links between them, same category."""
-    result = {}
+    """Related articles per (slug, lang): shared tags, links between them, same category.
+
+    The score of another article is 2 per shared tag (case aside), 3 if this one links to it, 3
+    if it links to this one, 2 if both are in one category; the RELATED_LIMIT best, ties in
+    content order (category, then slug). Worked out through inverted indexes, not over all
+    pairs, so a large knowledge base costs time in proportion to its size: articles with the
+    same tags form one group, a tag leads to its groups, and a group's members are kept per
+    category in content order, so only the first few of each can make the list.
+    """
+    result: dict[tuple[str, str], list[str]] = {}
     category_of = {item.slug: item.category for item in items}
     for lang in LANGUAGES:
         candidates = [item for item in items if lang in item.texts]
+        tags_of = {
+            item.slug: frozenset(t.lower() for t in item.texts[lang][0]) for item in candidates
+        }
+        # group (a set of tags) -> category -> its members in content order
+        groups: dict[frozenset, dict[str, list[str]]] = {}
+        by_category: dict[str, list[str]] = {}
+        for slug in sorted(tags_of, key=lambda s: (category_of[s], s)):
+            groups.setdefault(tags_of[slug], {}).setdefault(category_of[slug], []).append(slug)
+            by_category.setdefault(category_of[slug], []).append(slug)
+        groups_with: dict[str, list[frozenset]] = {}
+        for tags in groups:
+            for tag in tags:
+                groups_with.setdefault(tag, []).append(tags)
+        links_out = {
+            item.slug: {s for s in _LINKED_SLUG.findall(item.texts[lang][1]) if s in tags_of}
+            for item in candidates
+        }
+        links_in: dict[str, set[str]] = {}
+        for slug, targets in links_out.items():
+            for target in targets:
+                links_in.setdefault(target, set()).add(slug)
         for item in candidates:
-            tags_here, body = item.texts[lang]
-            tags = {t.lower() for t in tags_here}
-            scores = Counter()
-            for other in candidates:
-                if other.slug == item.slug:
-                    continue
-                other_tags, other_body = other.texts[lang]
-                score = 2 * len(tags & {t.lower() for t in other_tags})
-                score += 3 * (f"/{other.slug}/" in body) + 3 * (f"/{item.slug}/" in other_body)
-                score += 2 * (other.category == item.category)
-                if score:
-                    scores[other.slug] = score
-            # Ties go in content order (category, then slug), whatever order items came in.
-            ranked = sorted(scores, key=lambda s: (-scores[s], category_of[s], s))
-            result[(item.slug, lang)] = ranked[:RELATED_LIMIT]
+            slug, category, tags = item.slug, item.category, tags_of[item.slug]
+            linked = (links_out[slug] | links_in.get(slug, set())) - {slug}
+            scores = {
+                other: 2 * len(tags & tags_of[other])
+                + 3 * (other in links_out[slug])
+                + 3 * (slug in links_out[other])
+                + 2 * (category_of[other] == category)
+                for other in linked
+            }
+            skip = linked | {slug}
+            shared: Counter = Counter()
+            for tag in tags:
+                for group in groups_with[tag]:
+                    shared[group] += 1
+            for group, count in shared.items():
+                for group_category, members in groups[group].items():
+                    score = 2 * count + 2 * (group_category == category)
+                    taken = 0
+                    for other in members:
+                        if taken == RELATED_LIMIT:
+                            break
+                        if other not in skip:
+                            scores[other] = score
+                            taken += 1
+            # Same category alone scores 2, below every article found above in this category;
+            # it can make the list only when fewer than RELATED_LIMIT others score more.
+            if sum(score > 2 for score in scores.values()) < RELATED_LIMIT:
+                taken = 0
+                for other in by_category[category]:
+                    if taken == RELATED_LIMIT:
+                        break
+                    if other != slug and other not in scores:
+                        scores[other] = 2
+                        taken += 1
+            ranked = heapq.nsmallest(
+                RELATED_LIMIT, scores, key=lambda s: (-scores[s], category_of[s], s)
+            )
+            result[(slug, lang)] = ranked
     return result
 
 
