@@ -11,9 +11,16 @@ when content changed, a background thread brings this host's index up to date: o
 per host (a non-blocking file lock), only the changed articles' documents when it can, a full
 rebuild for "anything may have changed" rows and for a missing or unreadable index. No request
 waits for it, except on a host that has no index at all (`/healthz` is 503 until it has one).
+
+Each generation is written with its typo vocabulary (VOCABULARY, see spelling.py), which every
+process loads with the searcher; an index built with other fields (an older version of this
+code) counts as unreadable and is rebuilt. Per process and generation, the ranking columns
+(slug, language, title terms) are read once; the articles' priors (ranking.py) are read
+from the database every few minutes.
 """
 
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -21,13 +28,13 @@ import re
 import shutil
 import threading
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import nh3
 from cachetools import LRUCache
 from flask import Flask, current_app
 from sqlalchemy import func, select
@@ -38,15 +45,31 @@ from whoosh.searching import Searcher
 from helpcenter.articles.models import Article, ArticleTranslation, Category
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
-from helpcenter.search.analysis import build_schema, field_name
+from helpcenter.search import ranking
+from helpcenter.search.analysis import (
+    FIELD_WEIGHTS,
+    PrenormalizedBM25,
+    WeightedValue,
+    analyze_token,
+    build_schema,
+    field_name,
+    index_terms,
+    text_field,
+)
 from helpcenter.search.models import ContentChange
+from helpcenter.search.snippets import sentence_terms, sentences_from_html, sentences_from_text
+from helpcenter.search.spelling import Vocabulary
 
 log = logging.getLogger(__name__)
 POINTER = "CURRENT"
 VERSION_FILE = "CONTENT_VERSION"
+# The generation's typo vocabulary (spelling.Vocabulary), written with it.
+VOCABULARY_FILE = "VOCABULARY"
 CHECK_SECONDS = 1.0
 KEEP_GENERATIONS = 2
-SNIPPET_CHARS = 1200
+# For Whoosh's own `searcher.search` (tools, benchmarks); queries score the same way in
+# scoring.py, without Whoosh's matcher tree.
+WEIGHTING = PrenormalizedBM25()
 # A missing ContentChange id below the newest one is usually a transaction still running
 # (ids are handed out before commit); it is watched this long, then taken as rolled back.
 GAP_SECONDS = 60.0
@@ -113,6 +136,12 @@ class _Holder:
     # Set once this process has seen its host's index at the database's content version.
     is_ready: bool = False
     builder: threading.Thread | None = None
+    # The current generation's typo vocabulary (built at its first use) and the articles'
+    # priors (read from the database every ranking.REFRESH_SECONDS).
+    vocabulary: Vocabulary | None = None
+    columns: "Columns | None" = None
+    priors: ranking.Priors | None = None
+    priors_at: float = float("-inf")
 
 
 def root(app: Flask | None = None) -> Path:
@@ -121,7 +150,10 @@ def root(app: Flask | None = None) -> Path:
 
 
 def documents(slugs: Iterable[str] | None = None):
-    """One document per published article translation (of `slugs`, or all), from the database."""
+    """One document per published article translation (of `slugs`, or all), from the database.
+
+    The document as written; `index_document` turns it into what the index holds.
+    """
     stmt = (
         select(ArticleTranslation, Article.slug, Article.position, Category.slug)
         .join(Article, ArticleTranslation.article_id == Article.id)
@@ -131,8 +163,7 @@ def documents(slugs: Iterable[str] | None = None):
     if slugs is not None:
         stmt = stmt.where(Article.slug.in_(list(slugs)))
     for tr, slug, position, category in db.session.execute(stmt):
-        text = re.sub(r"\s+", " ", nh3.clean(tr.body_html, tags=set())).strip()
-        tags = " ".join(tr.tags)
+        sentences = sentences_from_html(tr.body_html)
         yield {
             "key": f"{slug}:{tr.lang}",
             "slug": slug,
@@ -140,14 +171,42 @@ def documents(slugs: Iterable[str] | None = None):
             "lang": tr.lang,
             "title": tr.title,
             "summary": tr.summary,
-            "snippet": text[:SNIPPET_CHARS],
             "position": position,
+            "sentences": sentences,
             field_name("title", tr.lang): tr.title,
-            field_name("tags", tr.lang): tags,
+            field_name("tags", tr.lang): " ".join(tr.tags),
             field_name("summary", tr.lang): tr.summary,
-            field_name("body", tr.lang): text,
-            f"words_{tr.lang}": " ".join((tr.title, tags, tr.summary, text)),
+            field_name("body", tr.lang): " ".join(sentences),
         }
+
+
+def index_document(doc: dict) -> dict:
+    """What the index holds for a document of `documents()` (or one shaped like it).
+
+    The sections are analyzed once here (cached per word) into weighted terms, the folded
+    words for typo correction, the title's terms and each sentence's terms for snippets.
+    """
+    lang = doc["lang"]
+    sections = tuple(doc.get(field_name(name, lang), "") or "" for name in FIELD_WEIGHTS)
+    weights, length, surface = index_terms(lang, sections)
+    sentences = doc.get("sentences") or sentences_from_text(sections[-1])
+    title_terms = dict.fromkeys(
+        term for word in re.findall(r"\w+", doc["title"]) if (term := analyze_token(word, lang))
+    )
+    return {
+        "key": doc["key"],
+        "slug": doc["slug"],
+        "category": doc["category"],
+        "lang": lang,
+        "title": doc["title"],
+        "summary": doc["summary"],
+        "position": doc.get("position", 0),
+        "title_terms": " ".join(title_terms).encode("utf-8"),
+        "sentences": sentences,
+        "sentence_terms": sentence_terms(sentences, lang),
+        text_field(lang): WeightedValue(weights, length),
+        "surface": " ".join(sorted(surface)),
+    }
 
 
 @contextmanager
@@ -204,10 +263,14 @@ def _rebuild_locked(base: Path, docs, known: "Version | None") -> str:
     generation, path = _new_generation(base)
     ix = whoosh_index.create_in(str(path), build_schema())
     count = 0
+    written: dict[str, Counter[str]] = defaultdict(Counter)
     with ix.writer(limitmb=256) as writer:
         for doc in documents() if docs is None else docs:
-            writer.add_document(**doc)
+            indexed = index_document(doc)
+            writer.add_document(**indexed)
+            written[indexed["lang"]].update(indexed["surface"].split())
             count += 1
+    _write_vocabulary(path, written)
     _make_current(base, generation, version)
     log.info(
         "search index %s built with %d documents (content version %d)",
@@ -276,10 +339,41 @@ def catch_up(*, wait: bool = True) -> str | None:
 
 def _readable(path: Path) -> bool:
     try:
-        whoosh_index.open_dir(str(path)).reader().close()
+        ix = whoosh_index.open_dir(str(path))
+        ix.reader().close()
     except Exception:  # whatever Whoosh raises for a damaged index
         return False
-    return True
+    return _current_format(ix.schema)
+
+
+def _current_format(schema) -> bool:
+    """Whether an index has this code's fields (one built before a schema change is rebuilt)."""
+    return set(build_schema().names()) == set(schema.names())
+
+
+def _write_vocabulary(path: Path, written: dict[str, Counter[str]]) -> None:
+    """Save the typo vocabulary of the index in `path` (whose documents have the `written`
+    words) next to it."""
+    words = {code: {w: n for w, n in counts.items() if n > 0} for code, counts in written.items()}
+    with whoosh_index.open_dir(str(path)).reader() as reader:
+        data = Vocabulary.of(reader, words).dumps()
+    (path / VOCABULARY_FILE).write_bytes(data)
+
+
+def _written_words(current: Searcher) -> dict[str, dict[str, int]]:
+    """The words as written of every document `current` searches (when the saved vocabulary
+    is missing: a slow read of every stored document, once)."""
+    written: dict[str, Counter[str]] = defaultdict(Counter)
+    for stored in current.all_stored_fields():
+        written[stored["lang"]].update(stored.get("surface", "").split())
+    return {code: dict(counts) for code, counts in written.items()}
+
+
+def _read_vocabulary(path: Path) -> Vocabulary | None:
+    try:
+        return Vocabulary.loads((path / VOCABULARY_FILE).read_bytes())
+    except (OSError, ValueError, EOFError, KeyError, TypeError):
+        return None
 
 
 def _update(base: Path, current: str, slugs: list[str]) -> str:
@@ -289,14 +383,29 @@ def _update(base: Path, current: str, slugs: list[str]) -> str:
         # Whoosh never changes a file it has written, so the copy is consistent while readers
         # keep using the original; the commit below writes and merges inside the copy only.
         shutil.copytree(
-            base / current, path, ignore=shutil.ignore_patterns(VERSION_FILE), dirs_exist_ok=True
+            base / current,
+            path,
+            ignore=shutil.ignore_patterns(VERSION_FILE, VOCABULARY_FILE),
+            dirs_exist_ok=True,
         )
+        known = _read_vocabulary(base / current)
+        if known is None:
+            raise ValueError("no typo vocabulary")
+        written = defaultdict(Counter, {code: Counter(c) for code, c in known.written.items()})
         ix = whoosh_index.open_dir(str(path))
+        with ix.searcher() as old:
+            for slug in slugs:
+                for docnum in old.document_numbers(slug=slug):
+                    stored = old.stored_fields(docnum)
+                    written[stored["lang"]].subtract(stored["surface"].split())
         with ix.writer(limitmb=64) as writer:
             for slug in slugs:
                 writer.delete_by_term("slug", slug)
             for doc in documents(slugs):
-                writer.add_document(**doc)
+                indexed = index_document(doc)
+                writer.add_document(**indexed)
+                written[indexed["lang"]].update(indexed["surface"].split())
+        _write_vocabulary(path, written)
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
@@ -349,6 +458,67 @@ def cached(key: Hashable, compute: Callable[[Searcher], object]):
     return value
 
 
+def vocabulary(current: Searcher) -> Vocabulary:
+    """The typo vocabulary of the generation `current` searches: the one saved with it, or
+    (a generation without one) built from it once per process."""
+    holder = _holder()
+    with holder.lock:
+        if holder.searcher is current and holder.vocabulary is not None:
+            return holder.vocabulary
+    built = Vocabulary.of(current.reader(), _written_words(current))
+    with holder.lock:
+        if holder.searcher is current:
+            holder.vocabulary = built
+    return built
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Per document number: its slug, language and title terms (set), read once per
+    generation: a column reader costs a read of every document's offset each time it opens."""
+
+    slugs: list[str]
+    langs: list[str]
+    titles: list[frozenset[str]]
+
+
+def columns(current: Searcher) -> Columns:
+    """The ranking columns of the generation `current` searches (read once per process)."""
+    holder = _holder()
+    with holder.lock:
+        if holder.searcher is current and holder.columns is not None:
+            return holder.columns
+    reader = current.reader()
+    titles = reader.column_reader("title_terms")
+    read = Columns(
+        slugs=list(reader.column_reader("slug")),
+        langs=list(reader.column_reader("lang")),
+        titles=[frozenset((value or b"").decode("utf-8").split()) for value in titles],
+    )
+    with holder.lock:
+        if holder.searcher is current:
+            holder.columns = read
+    _out_of_the_collectors_way()
+    return read
+
+
+def priors() -> ranking.Priors:
+    """The articles' priors, read again every ranking.REFRESH_SECONDS.
+
+    A refresh starts a new answer cache: the cached answers were ranked with the old ones.
+    """
+    holder = _holder()
+    now = time.monotonic()
+    if holder.priors is not None and now - holder.priors_at < ranking.REFRESH_SECONDS:
+        return holder.priors
+    fresh = ranking.load()
+    with holder.lock:
+        holder.priors, holder.priors_at = fresh, now
+        if holder.answers is not None:
+            holder.answers.clear()
+    return fresh
+
+
 def searcher() -> Searcher:
     """This process's searcher over the current index, reopened when the index was swapped.
 
@@ -394,7 +564,10 @@ def _open_current(holder: _Holder) -> Searcher | None:
             holder.checked_at = now
             return None
         try:
-            opened = whoosh_index.open_dir(str(base / generation)).searcher()
+            opened = whoosh_index.open_dir(str(base / generation)).searcher(weighting=WEIGHTING)
+            if not _current_format(opened.schema):
+                opened.close()
+                raise ValueError("built with other fields (an older version)")
         except Exception as exc:  # any unreadable index is rebuilt, never a 500
             log.warning("search index %s unusable: %s", generation, exc)
             holder.checked_at = now
@@ -403,11 +576,21 @@ def _open_current(holder: _Holder) -> Searcher | None:
             holder.previous.close()
         holder.previous = holder.searcher
         holder.searcher, holder.generation = opened, generation
+        holder.vocabulary = _read_vocabulary(base / generation)
+        holder.columns = None
         holder.version = _read_version(base, generation)
         holder.checked_at = now
         size = current_app.config["SEARCH_CACHE_SIZE"]
         holder.answers = LRUCache(maxsize=size) if size > 0 else None
+        _out_of_the_collectors_way()
         return opened
+
+
+def _out_of_the_collectors_way() -> None:
+    """Move what is loaded now (the vocabulary, columns) out of the cyclic garbage collector's
+    reach: its full passes over these millions of objects cost a request 80-240 ms now and
+    then (bench/search.py). They are freed by reference counting when replaced."""
+    gc.freeze()
 
 
 def _check_database(holder: _Holder, *, force: bool = False) -> bool:

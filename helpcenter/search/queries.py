@@ -1,41 +1,61 @@
 """Searching the knowledge base: the player's words become a Whoosh query, never its syntax.
 
-Each word is analyzed by every language's analyzer and looked up in that language's fields
-(title, tags, summary, body with BM25F weights), exactly and with a typo allowance (ranked
-lower). Latin text is also tried as transliterated Russian, and any text as typed on the
-other keyboard layout. Hits in the player's language come first; an article found only in
-another language is shown in that language and marked as a fallback.
+Each word is analyzed by every language's analyzer and looked up in that language's one
+field (title, tags, summary and body, weighted when indexed). Latin text is also tried as
+transliterated Russian, and any text as typed on the other keyboard layout. Every form is
+first checked against the index's own vocabulary (in memory) and only forms that exist there
+become clauses, so a query has a few clauses, not a hundred. A word found in no form is
+corrected through the deletion index of the vocabulary (spelling.py), in every form: so a
+layout swap or a transliteration with a typo on top ("dtdjl" for "вевод", "вывод") still
+meets its article, ranked lower than an exact match. The correction is also the "did you
+mean" suggestion.
+
+Ranking: BM25 over the weighted field, times a bonus for the share of the query the title
+answers, times the article's prior (ranking.py: what players open and find helpful, and the
+editors' order). Hits in the player's language come first; an article found only in another
+language is shown in that language and marked as a fallback. Hits scoring below
+RELEVANT_FRACTION of the best are not results.
 """
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from markupsafe import Markup, escape
-from whoosh import highlight
-from whoosh.query import Or, Term
+from markupsafe import Markup
+from whoosh.query import DisjunctionMax, Or, Term
 
-from helpcenter.search import index
-from helpcenter.search.analysis import FIELD_WEIGHTS, analyze_token, analyzer, field_name
-from helpcenter.search.azerbaijani import fold_case
+from helpcenter.search import index, scoring
+from helpcenter.search.analysis import (
+    RU_STOPWORDS,
+    analyze_token,
+    russian_known,
+    surface_form,
+    text_field,
+)
 from helpcenter.search.cyrillic import latin_to_cyrillic, looks_latin, swap_layout
+from helpcenter.search.snippets import pick
+from helpcenter.search.spelling import MAX_LETTERS, MIN_LETTERS, Vocabulary
 from helpcenter.vocabulary import LANGUAGES
 
+_CYRILLIC = re.compile(r"[а-яё]")
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 10
-# No real word is longer; fuzzy matching and suggestions slow down with the word's length.
-MAX_FUZZY_LETTERS = 24
+# No real word is longer; typo correction slows down with the word's length.
+MAX_FUZZY_LETTERS = MAX_LETTERS
 FUZZY_BOOST = 0.35
 TRANSLIT_BOOST = 0.8
 LAYOUT_BOOST = 0.7
 OTHER_LANGUAGE_FACTOR = 0.75
-# Documents scored per search: enough for one result per article in every language,
-# while a top-N collector can skip the rest instead of scoring every match.
+# Corrections tried per word and language (closest and most common first).
+CORRECTIONS = 3
+# Documents ranked per search (after scoring, see scoring.py): enough for one result per
+# article in every language; the relevance cut keeps far fewer.
 SCORED_HITS = 200
-# Typos are forgiven where they matter: titles, tags and summaries.
-FUZZY_FIELDS = ("title", "tags", "summary")
-SNIPPET_FRAGMENTS = 2
-_MARK_CLASS = re.compile(r'<mark class="match term\d+">')
+# A hit is a result when it scores at least this share of the best one.
+RELEVANT_FRACTION = 0.3
+# The best hits (by text score) whose titles are compared with the query.
+TITLE_CHECKED = 30
+TITLE_BONUS = 0.3
 
 
 @dataclass(frozen=True)
@@ -89,69 +109,142 @@ def _variants(text: str) -> list[tuple[list[str], float]]:
     return variants
 
 
-def _expansions(reader, field: str, term: str) -> tuple[str, ...]:
-    """Index terms of `field` within the typo allowance of `term`, the term itself excluded
-    (remembered per index generation: players repeat their words, and their typos)."""
-    maxdist = 2 if len(term) >= 8 else 1
-    return index.cached(
-        ("typos", field, term),
-        lambda _: tuple(
-            sorted(
-                word for word in reader.terms_within(field, term, maxdist, prefix=1) if word != term
-            )
-        ),
-    )
+@dataclass
+class Plan:
+    """What a query looks for: its clauses, the words each one stands for, a suggestion."""
+
+    # (language, term) -> boost: the best reason to look the term up.
+    clauses: dict[tuple[str, str], float] = field(default_factory=dict)
+    # For each query word (by position), the (language, term) pairs that stand for it.
+    concepts: dict[int, set[tuple[str, str]]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+    def add(self, position: int, lang: str, term: str, boost: float) -> None:
+        key = (lang, term)
+        if boost > self.clauses.get(key, 0.0):
+            self.clauses[key] = boost
+        self.concepts.setdefault(position, set()).add(key)
+
+    @property
+    def query(self):
+        """One clause per query word: the best of its forms (exact, transliterated, other
+        layout, corrected), so a word's many forms do not add up."""
+        if not self.clauses:
+            return None
+        words = []
+        for keys in self.concepts.values():
+            terms = [Term(text_field(code), t, boost=self.clauses[code, t]) for code, t in keys]
+            words.append(terms[0] if len(terms) == 1 else DisjunctionMax(terms, tiebreak=0.1))
+        return words[0] if len(words) == 1 else Or(words)
+
+    def words(self) -> list[list[tuple[str, str, float]]]:
+        """Per query word, the (field, term, boost) of its forms (see scoring.py)."""
+        return [
+            [(text_field(code), t, self.clauses[code, t]) for code, t in keys]
+            for keys in self.concepts.values()
+        ]
+
+    def wanted(self, lang: str) -> frozenset[str]:
+        return frozenset(term for code, term in self.clauses if code == lang)
 
 
-def build_query(text: str, reader):
-    """A Whoosh query from plain player text, or None when no word is left to search.
+def plan(text: str, lang: str, vocab: Vocabulary) -> Plan:
+    """The clauses for `text`: every form of every word that exists in the index, and
+    corrections for a word that exists in no form."""
+    result = Plan()
+    variants = _variants(text)
+    width = len(variants[0][0])
+    known: set[int] = set()
+    for n, (variant, boost) in enumerate(variants):
+        aligned = len(variant) == width
+        for i, word in enumerate(variant):
+            position = i if aligned else width + i
+            for code in LANGUAGES:
+                term = _term(word, code, vocab, typed=n == 0)
+                if term is None:  # a stop word: known, and not searched
+                    known.add(position)
+                elif vocab.knows_term(code, term):
+                    known.add(position)
+                    result.add(position, code, term, boost)
+    # The suggestion: each unknown word by its first correction (as typed, then as
+    # transliterated, then on the other layout).
+    corrected: dict[int, str] = {}
+    for n, (variant, boost) in enumerate(variants):
+        aligned = len(variant) == width
+        for i, word in enumerate(variant):
+            position = i if aligned else width + i
+            if position in known:
+                continue
+            best = _correct(result, position, word, boost, vocab, lang, typed=n == 0)
+            if best is not None and aligned:
+                corrected.setdefault(i, best)
+    if corrected:
+        typed = variants[0][0]
+        result.suggestion = " ".join(corrected.get(i, word) for i, word in enumerate(typed))
+    return result
 
-    Typo allowances are expanded here into plain terms, once: the same terms then name the
-    words to highlight.
+
+def _term(word: str, code: str, vocab: Vocabulary, *, typed: bool) -> str | None:
+    """The index term of `word` in `code`: None for a stop word, "" when not worth a parse.
+
+    Russian words the articles use come from the vocabulary; a Russian form the player did
+    not type (a transliteration, the other layout: "цшервкфцфд" for "withdrawal") that no
+    dictionary knows is not parsed at all: it cannot be in the index.
     """
-    clauses, seen = [], set()
-    for variant, boost in _variants(text):
-        for word in variant:
-            for lang in LANGUAGES:
-                term = analyze_token(word, lang)
-                if not term or (lang, term, boost) in seen:
-                    continue
-                seen.add((lang, term, boost))
-                for field, weight in FIELD_WEIGHTS.items():
-                    name = field_name(field, lang)
-                    clauses.append(Term(name, term, boost=weight * boost))
-                    if (
-                        boost == 1.0
-                        and field in FUZZY_FIELDS
-                        and 4 <= len(term) <= MAX_FUZZY_LETTERS
-                    ):
-                        fuzzy = weight * FUZZY_BOOST
-                        clauses.extend(
-                            Term(name, near, boost=fuzzy)
-                            for near in _expansions(reader, name, term)
-                        )
-    return Or(clauses) if clauses else None
+    if code == "ru":
+        lowered = word.lower().replace("ё", "е")
+        known = vocab.lemmas.get(lowered)
+        if known:
+            return known
+        if (
+            not typed
+            and _CYRILLIC.search(lowered)
+            and lowered not in RU_STOPWORDS
+            and not russian_known(lowered)
+        ):
+            return ""
+    return analyze_token(word, code)
 
 
-def _snippet(stored: dict, wanted: frozenset[str]) -> Markup:
-    """Up to two fragments of the article with the query's words in <mark>."""
-    lang = stored["lang"]
-    if wanted:
-        fragments = highlight.highlight(
-            stored["snippet"],
-            wanted,
-            analyzer(lang),
-            highlight.ContextFragmenter(maxchars=160, surround=60),
-            highlight.HtmlFormatter(tagname="mark", between=" … "),
-            top=SNIPPET_FRAGMENTS,
-        )
-        if fragments:
-            return Markup(_MARK_CLASS.sub("<mark>", fragments))
-    return escape(stored["summary"] or stored["snippet"][:160])
+def _correct(
+    result: Plan,
+    position: int,
+    word: str,
+    boost: float,
+    vocab: Vocabulary,
+    lang: str,
+    *,
+    typed: bool,
+) -> str | None:
+    """Add the corrections of an unknown `word`; return the best one as written."""
+    surface = surface_form(word)
+    if not MIN_LETTERS <= len(surface) <= MAX_FUZZY_LETTERS:
+        return None
+    best: tuple[tuple[int, bool, int], str] | None = None
+    for code in LANGUAGES:
+        lexicon = vocab.surface[code]
+        for distance, minus_count, candidate in lexicon.near(surface)[:CORRECTIONS]:
+            term = _term(candidate, code, vocab, typed=True)
+            if term and vocab.knows_term(code, term):
+                result.add(position, code, term, boost * FUZZY_BOOST)
+                rank = (distance, code != lang, minus_count)
+                if best is None or rank < best[0]:
+                    best = (rank, lexicon.written(candidate))
+        term = _term(word, code, vocab, typed=typed)
+        if term:
+            for _, _, near in vocab.terms[code].near(term)[:CORRECTIONS]:
+                result.add(position, code, near, boost * FUZZY_BOOST)
+    return best[1] if best else None
+
+
+def build_query(text: str, reader=None):
+    """A Whoosh query from plain player text, or None when no word is left to search."""
+    current = index.searcher()
+    return plan(text, "en", index.vocabulary(current)).query
 
 
 def _terms_by_language(query) -> dict[str, frozenset[str]]:
-    """The index terms the query looks for in each language, typo expansions included."""
+    """The index terms the query looks for in each language, typo corrections included."""
     found: dict[str, set[str]] = {code: set() for code in LANGUAGES}
     for fieldname, text in query.iter_all_terms():
         code = fieldname.rsplit("_", 1)[-1]
@@ -161,31 +254,23 @@ def _terms_by_language(query) -> dict[str, frozenset[str]]:
 
 
 def suggest(text: str, lang: str, searcher) -> str | None:
-    """A corrected query from the index vocabulary when a word looks misspelled.
+    """A corrected query from the index vocabulary when a word is found in no form.
 
     A word is known when it, its Russian transliteration or its other-layout form is in
     any language's vocabulary; corrections obey the typo rule (1 edit, 2 from 8 letters).
     """
-    reader = searcher.reader()
-    corrected, changed = [], False
-    for word in words(text):
-        surface = fold_case(word)
-        forms = {surface, fold_case(swap_layout(word))}
-        if looks_latin(word):
-            forms.add(fold_case(latin_to_cyrillic(word.lower())))
-        known = any(reader.frequency(f"words_{code}", form) for form in forms for code in LANGUAGES)
-        if known or not 4 <= len(surface) <= MAX_FUZZY_LETTERS:
-            corrected.append(word)
-            continue
-        maxdist = 2 if len(surface) >= 8 else 1
-        candidates = []
-        for code in (lang, *[c for c in LANGUAGES if c != lang]):
-            candidates = searcher.suggest(f"words_{code}", surface, limit=1, maxdist=maxdist)
-            if candidates:
-                break
-        corrected.append(candidates[0] if candidates else word)
-        changed |= bool(candidates)
-    return " ".join(corrected) if changed else None
+    return plan(normalize(text), lang, index.vocabulary(searcher)).suggestion
+
+
+def _snippet(stored: dict, wanted: frozenset[str]) -> Markup:
+    """One or two sentences of the article with the query's words in <mark>."""
+    return pick(
+        stored.get("sentences") or [],
+        stored.get("sentence_terms") or [],
+        wanted,
+        stored["lang"],
+        stored["summary"],
+    )
 
 
 def search(text: str, lang: str, *, page: int = 1, per_page: int = 10) -> Results:
@@ -200,28 +285,44 @@ def search(text: str, lang: str, *, page: int = 1, per_page: int = 10) -> Result
 
 
 def _answer(searcher, text: str, lang: str, page: int, per_page: int) -> Results:
-    reader = searcher.reader()
-    query = build_query(text, reader)
-    if query is None:
-        return Results(text, lang, 0, (), None, 1, per_page)
-    found = searcher.search(query, limit=SCORED_HITS)
-    slugs, langs = reader.column_reader("slug"), reader.column_reader("lang")
+    planned = plan(text, lang, index.vocabulary(searcher))
+    if not planned.clauses:
+        return Results(text, lang, 0, (), planned.suggestion, 1, per_page)
+    columns = index.columns(searcher)
+    found = scoring.top_documents(searcher.reader(), planned.words(), SCORED_HITS)
+    slugs, langs = columns.slugs, columns.langs
     # One result per article, ranked by its best score in any language and shown in the
     # player's language whenever that matched at all (hits arrive best first). Only the
     # columns are read here; stored fields are loaded for the page shown.
     best_score: dict[str, float] = {}
     chosen: dict[str, tuple[int, str]] = {}
-    for docnum, raw in found.items():
+    for docnum, raw in found:
         slug, hit_lang = slugs[docnum], langs[docnum]
         score = raw * (1.0 if hit_lang == lang else OTHER_LANGUAGE_FACTOR)
         best_score[slug] = max(score, best_score.get(slug, score))
         if slug not in chosen or (hit_lang == lang and chosen[slug][1] != lang):
             chosen[slug] = (docnum, hit_lang)
     ranked = sorted(chosen, key=lambda slug: -best_score[slug])
+    priors = index.priors()
+    concepts = [c for c in planned.concepts.values() if c]
+    final: dict[str, float] = {}
+    for n, slug in enumerate(ranked):
+        score = best_score[slug] * priors.factor(slug)
+        if n < TITLE_CHECKED and concepts:
+            docnum, hit_lang = chosen[slug]
+            title = columns.titles[docnum]
+            answered = sum(
+                1 for c in concepts if any(code == hit_lang and t in title for code, t in c)
+            )
+            score *= 1.0 + TITLE_BONUS * answered / len(concepts)
+        final[slug] = score
+    ranked.sort(key=lambda slug: -final[slug])
+    if ranked:
+        floor = final[ranked[0]] * RELEVANT_FRACTION
+        ranked = [slug for slug in ranked if final[slug] >= floor]
     total = len(ranked)
     page = max(1, min(page, _page_count(total, per_page)))
     shown = ranked[(page - 1) * per_page : page * per_page]
-    wanted = _terms_by_language(query) if shown else {}
     hits = []
     for slug in shown:
         stored = searcher.stored_fields(chosen[slug][0])
@@ -231,10 +332,9 @@ def _answer(searcher, text: str, lang: str, page: int, per_page: int) -> Results
                 category=stored["category"],
                 lang=stored["lang"],
                 title=stored["title"],
-                snippet=_snippet(stored, wanted[stored["lang"]]),
-                score=round(best_score[slug], 4),
+                snippet=_snippet(stored, planned.wanted(stored["lang"])),
+                score=round(final[slug], 4),
                 is_fallback=stored["lang"] != lang,
             )
         )
-    suggestion = suggest(text, lang, searcher)
-    return Results(text, lang, total, tuple(hits), suggestion, page, per_page)
+    return Results(text, lang, total, tuple(hits), planned.suggestion, page, per_page)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import has_request_context
-from sqlalchemy import case, event, func, select
+from sqlalchemy import case, event, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -30,15 +30,19 @@ def search(
     results = queries.search(text, lang, page=page, per_page=per_page)
     if not record or not results.query or page > 1:
         return results, None
-    entry = SearchLog(query=fold_case(results.query), lang=lang, result_count=results.total)
+    # One INSERT ... RETURNING, not the ORM's unit of work: every search writes a row, and
+    # the object bookkeeping cost more than the search itself.
+    row = {"query": fold_case(results.query), "lang": lang, "result_count": results.total}
     try:
-        db.session.add(entry)
+        log_id = db.session.execute(
+            insert(SearchLog).values(created_at=utcnow(), **row).returning(SearchLog.id)
+        ).scalar_one()
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
         log.warning("could not record search %r", results.query)
         return results, None
-    return results, entry.id
+    return results, log_id
 
 
 def record_opened(*, log_id: int, slug: str, rank: int) -> None:

@@ -39,5 +39,7 @@ def test_relevance_set_finds_the_expected_article(indexed, capsys):
     report = "\n".join([*lines, "", "below rank 3:", *misses])
     with capsys.disabled():
         print("\n" + report)
-    _, _, hit3, _ = stats(ranks["all"])
-    assert hit3 >= 0.9, report
+    _, hit1, hit3, _ = stats(ranks["all"])
+    # Issue 13's targets: not below the 0.96 hit@3 of the set before it, and hit@1 >= 0.90.
+    assert hit3 >= 0.96, report
+    assert hit1 >= 0.90, report
