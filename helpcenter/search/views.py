@@ -4,13 +4,17 @@ import secrets
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
+from helpcenter.articles import queries as articles
 from helpcenter.extensions import csrf, htmx
 from helpcenter.search import services
+from helpcenter.search.queries import Results
 from helpcenter.web.pages import render_page, varying
 from helpcenter.web.safety import bounded_int
 
 bp = Blueprint("search", __name__, template_folder="templates")
 PER_PAGE = 10
+# Popular articles offered when a search finds nothing: a short list, not the home page's.
+ZERO_RESULT_POPULAR = 5
 # Stands for the search's log id in a cached results page (an id no database reaches).
 _LOG_MARK = 10**17 + secrets.randbelow(10**17)
 
@@ -27,7 +31,11 @@ def results(lang: str):
     template = "search/_results.html" if htmx else "search/results.html"
     html = render_page(
         template,
-        lambda: {"results": found, "log_id": _LOG_MARK if log_id is not None else None},
+        lambda: {
+            "results": found,
+            "log_id": _LOG_MARK if log_id is not None else None,
+            **_ways_on(lang, found),
+        },
         varies_on={
             "query": found.query,
             "results_page": found.page,
@@ -36,6 +44,20 @@ def results(lang: str):
         marks={f"/opened/{_LOG_MARK}/": f"/opened/{log_id}/"},
     )
     return varying(html)
+
+
+def _ways_on(lang: str, found: Results) -> dict:
+    """What a search that found nothing offers instead: the topics and the popular articles.
+
+    Both depend only on the language (part of every page's cache key), so the page cache
+    needs nothing more declared; they are read only for a page that found nothing.
+    """
+    if not found.query or found.total:
+        return {"topics": (), "popular": ()}
+    return {
+        "topics": articles.categories(lang),
+        "popular": articles.popular(lang, ZERO_RESULT_POPULAR),
+    }
 
 
 @bp.get("/<lang:lang>/search/suggest")

@@ -1,7 +1,24 @@
 // Search-as-you-type: htmx puts the top results into the listbox; this makes the combobox
 // keyboard-usable (ArrowDown/ArrowUp choose, Enter opens, Escape closes) and shows or hides it.
+//
+// The dropdown must only ever show the answer for the text in the box now. htmx debounces
+// (hx-trigger "delay") and aborts a request still in flight when the next one starts
+// (hx-sync "this:replace"), but between a keystroke and the end of the delay an older request
+// can still arrive: every keystroke aborts it here, and any answer whose query is not the
+// box's current text is dropped before it is swapped in.
 (function () {
   "use strict";
+
+  // Fewer letters than this match nearly everything: no request, the list closes.
+  var MIN_CHARS = 2;
+
+  function queryOf(url) {
+    try {
+      return new URL(url, window.location.href).searchParams.get("q");
+    } catch (error) {
+      return null;
+    }
+  }
 
   function setup(input) {
     var list = document.getElementById(input.getAttribute("aria-controls"));
@@ -32,12 +49,34 @@
         close();
       }
     }
+    function tooShort() {
+      return input.value.trim().length < MIN_CHARS;
+    }
 
-    document.body.addEventListener("htmx:afterSwap", function (event) {
+    input.addEventListener("input", function () {
+      // An answer on its way is for text that is no longer there.
+      if (window.htmx) window.htmx.trigger(input, "htmx:abort");
+      if (tooShort()) {
+        close();
+        list.innerHTML = "";
+      }
+    });
+    input.addEventListener("htmx:beforeRequest", function (event) {
+      if (event.detail.elt === input && tooShort()) event.preventDefault();
+    });
+    // htmx fires these two on the swapped element, the listbox (not on the input).
+    list.addEventListener("htmx:beforeSwap", function (event) {
+      if (event.detail.target !== list) return;
+      var asked = queryOf(event.detail.xhr.responseURL || event.detail.pathInfo.finalRequestPath);
+      if (asked !== null && asked !== input.value) event.detail.shouldSwap = false;
+    });
+    list.addEventListener("htmx:afterSwap", function (event) {
       if (event.detail.target !== list) return;
       options().forEach(function (option, i) { option.id = list.id + "-" + i; });
       select(-1);
-      open();
+      // The player may have left the box while the answer was on its way.
+      if (document.activeElement === input) open();
+      else close();
     });
     input.addEventListener("keydown", function (event) {
       var count = options().length;
