@@ -64,6 +64,7 @@ test: install translations lint
 bench: install translations
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/load.py
 	$(BIN)/python bench/tickets.py
 	$(BIN)/python bench/resilience.py
 
