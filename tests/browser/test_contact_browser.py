@@ -34,6 +34,8 @@ def test_player_files_a_request_follows_its_escalation_and_rates_it(
     page.get_by_role("link", name="Send us a request").click()
     expect(page).to_have_url(live_server + "/en/contact?topic=payments")
     expect(page.locator(".recommendation")).to_contain_text("We recommend: Email.")
+    # htmx binds its listeners once the page has loaded; a busy machine may take a moment.
+    page.wait_for_load_state("load")
     page.evaluate("window.stillTheSamePage = true")
 
     # htmx: a new topic swaps the recommendation and what the form requires.
