@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import has_request_context
+from flask import current_app, has_request_context
 from sqlalchemy import case, event, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -30,6 +30,24 @@ def search(
     results = queries.search(text, lang, page=page, per_page=per_page)
     if not record or not results.query or page > 1:
         return results, None
+    return results, _record(results, lang)
+
+
+def record_after_response(response, results: queries.Results, lang: str) -> None:
+    """Record a search once `response` has been sent: for the API, whose callers need no log
+    id, so the write (and its commit) adds nothing to the time they wait."""
+    if not results.query or results.page > 1:
+        return
+    app = current_app._get_current_object()
+
+    def write() -> None:
+        with app.app_context():
+            _record(results, lang)
+
+    response.call_on_close(write)
+
+
+def _record(results: queries.Results, lang: str) -> int | None:
     # One INSERT ... RETURNING, not the ORM's unit of work: every search writes a row, and
     # the object bookkeeping cost more than the search itself.
     row = {"query": fold_case(results.query), "lang": lang, "result_count": results.total}
@@ -41,8 +59,8 @@ def search(
     except SQLAlchemyError:
         db.session.rollback()
         log.warning("could not record search %r", results.query)
-        return results, None
-    return results, log_id
+        return None
+    return log_id
 
 
 def record_opened(*, log_id: int, slug: str, rank: int) -> None:

@@ -85,8 +85,10 @@ def api():
     per_page = bounded_int(limit, high=50)
     if per_page is None:
         return jsonify(error="limit must be a whole number from 1 to 50"), 400
-    found, _ = services.search(text=request.args.get("q", ""), lang=lang, per_page=per_page)
-    return jsonify(
+    found, _ = services.search(
+        text=request.args.get("q", ""), lang=lang, per_page=per_page, record=False
+    )
+    response = jsonify(
         query=found.query,
         lang=lang,
         total=found.total,
@@ -111,3 +113,5 @@ def api():
             for hit in found.hits
         ],
     )
+    services.record_after_response(response, found, lang)
+    return response
