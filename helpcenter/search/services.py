@@ -38,7 +38,7 @@ def record_after_response(response, results: queries.Results, lang: str) -> None
     id, so the write (and its commit) adds nothing to the time they wait."""
     if not results.query or results.page > 1:
         return
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def write() -> None:
         with app.app_context():
