@@ -24,6 +24,7 @@ from helpcenter import ratelimit, support
 from helpcenter.extensions import csrf, htmx
 from helpcenter.i18n import LANG_COOKIE, _
 from helpcenter.staff import access, forms, queries, replies, services
+from helpcenter.staff.audit import action_label
 from helpcenter.tickets import actions, labels, states, storage
 from helpcenter.web.pages import varying
 from helpcenter.web.safety import bounded_int, safe_next
@@ -359,4 +360,10 @@ def download(ref: str, attachment_id: int):
 def audit():
     number = bounded_int(request.args.get("page"), high=99_999, default=1)
     entries, total = queries.audit(number)
-    return render_template("staff/audit.html", entries=entries, total=total, page=number)
+    return render_template(
+        "staff/audit.html",
+        entries=entries,
+        total=total,
+        page=number,
+        action_label=action_label,
+    )

@@ -117,4 +117,6 @@ def staff_event_text(type_: str, tier: str, text: str) -> str:
         return str(_l("Internal note"))
     if type_ == "assigned":
         return gettext("Assigned to %(who)s", who=text) if text else gettext("Unassigned")
+    if type_ == "rated":
+        return gettext("The player rated the service %(score)s of 5", score=text)
     return event_text(type_, tier, text)

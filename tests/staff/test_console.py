@@ -427,7 +427,17 @@ def test_admins_read_the_audit_log(app, console):
     operator.act(ref, "note", body="Checked")
     console.login("admin")
     page = text(console.client.get("/staff/audit"))
-    assert "ticket_note" in page and ref in page and EMAILS["operator"] in page
+    assert ref in page and EMAILS["operator"] in page
+    # People read what happened; the stored code stays at hand as the label's title.
+    assert '<span title="ticket_note">Added an internal note</span>' in page
+    console.client.set_cookie("lang", "ru")
+    assert '<span title="ticket_note">Добавление внутренней заметки</span>' in text(
+        console.client.get("/staff/audit")
+    )
+    console.client.set_cookie("lang", "az")
+    assert '<span title="login">Sistemə daxil oldu</span>' in text(
+        console.client.get("/staff/audit")
+    )
 
 
 @pytest.mark.parametrize("role", [r for r in access.ROLES if r != "admin"])
@@ -448,3 +458,18 @@ def test_sla_targets_and_escalation_show_to_staff(app, console):
     )
     assert "— system" in page
     assert ticket_of(app, ref).tier == states.SUPERVISOR
+
+
+def test_the_timeline_tells_staff_what_the_player_did_in_staff_words(app, console):
+    ref = new_ticket(app)
+    console.login("operator")
+    assert console.act(ref, "resolve", summary="Refunded.").status_code == 303
+    with app.app_context():
+        services.rate(services.find_by_reference(ref), 4)
+    page = text(console.client.get(f"/staff/tickets/{ref}"))
+    assert "The player rated the service 4 of 5" in page
+    assert "You rated" not in page
+    console.client.set_cookie("lang", "ru")
+    assert "Игрок оценил работу поддержки на 4 из 5" in text(
+        console.client.get(f"/staff/tickets/{ref}")
+    )

@@ -1,0 +1,42 @@
+"""What the audit log's action codes mean, in the staff member's language.
+
+The codes (`ticket_escalate`, `article_publish`) are what the log stores and what exports
+and filters use; people read these labels. A ticket action added to the table
+(`tickets.actions`) without a label here is shown by its console label.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from helpcenter.tickets import actions
+
+AUDIT_ACTIONS = {
+    "login": _l("Signed in"),
+    "login_failed": _l("Failed sign-in"),
+    "logout": _l("Signed out"),
+    "export_csv": _l("Exported tickets (CSV)"),
+    "download": _l("Downloaded a player's file"),
+    "ticket_reply": _l("Replied to the player"),
+    "ticket_note": _l("Added an internal note"),
+    "ticket_assign": _l("Assigned the ticket"),
+    "ticket_wait": _l("Set the ticket to wait for the player"),
+    "ticket_escalate": _l("Escalated the ticket"),
+    "ticket_send_back": _l("Sent the ticket back a tier"),
+    "ticket_resolve": _l("Resolved the ticket"),
+    "ticket_close": _l("Closed the ticket"),
+    "article_create": _l("Created an article"),
+    "article_save": _l("Saved an article revision"),
+    "article_publish": _l("Published an article"),
+    "article_unpublish": _l("Took an article off the site"),
+    "article_restore": _l("Restored an article revision"),
+    "category_save": _l("Saved a category"),
+}
+
+
+def action_label(code: str) -> str:
+    """The label of an audit action code; the code itself when it has none."""
+    if code in AUDIT_ACTIONS:
+        return str(AUDIT_ACTIONS[code])
+    name = code.removeprefix("ticket_")
+    if name != code and name in actions.RULES and actions.RULES[name].label:
+        return str(actions.RULES[name].label)
+    return code
