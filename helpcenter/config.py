@@ -75,7 +75,7 @@ class Config:
     # Behind a reverse proxy: how many proxies set X-Forwarded-For (0: use the peer address).
     PROXY_FIX_X_FOR = 0
     # Email: SMTP when SMTP_HOST is set, else .eml files in <data dir>/outbox/.
-    MAIL_FROM = "Support <support@casino.example>"
+    MAIL_FROM = "support@casino.example"  # the address; the name is the player's language's
     # The address players reach the help center at, for links in emails.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     SMTP_HOST = ""

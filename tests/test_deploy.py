@@ -51,7 +51,7 @@ def test_env_example_sets_real_settings_that_parse(tmp_path, monkeypatch):
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert app.config["PROXY_FIX_X_FOR"] == 1
     assert app.config["SMTP_PORT"] == 587 and app.config["SMTP_STARTTLS"] is True
-    assert app.config["MAIL_FROM"] == "Support <support@casino.example>"
+    assert app.config["MAIL_FROM"] == "support@casino.example"
     assert app.config["FILE_STORAGE"] == "database"
 
 

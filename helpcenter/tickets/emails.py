@@ -13,7 +13,7 @@ import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -71,8 +71,12 @@ class Delivery:
 
 
 def _message(email: OutboxEmail, sender: str) -> EmailMessage:
+    """The email as sent: from MAIL_FROM's address under the name players read in their
+    language, as the email signs off ("Support team", "Dəstək komandası"...)."""
+    with force_locale(email.language):
+        name = gettext("Support team")
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = formataddr((name, parseaddr(sender)[1]))
     message["To"] = email.recipient
     message["Subject"] = email.subject
     message["Date"] = format_datetime(email.created_at)

@@ -1,7 +1,9 @@
 """The ticket domain on the real database: filing, lookups, staff actions, SLA, outbox."""
 
 import email
+import email.policy
 import io
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -202,9 +204,15 @@ def test_outbox_writes_each_email_once_as_eml(ctx):
     assert emails.send_pending(now=NOON) == emails.Delivery(0, 0)
     files = list((Path(ctx.config["DATA_DIR"]) / "outbox").glob("*.eml"))
     assert len(files) == 1
-    message = email.message_from_bytes(files[0].read_bytes())
+    message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert message["To"] == "Player@Example.com"
     assert "HC-" in message["Subject"]
+    # The sender's name and the dates as the player's pages write them, in Russian.
+    sender = message["From"].addresses[0]
+    assert (sender.display_name, sender.addr_spec) == ("Служба поддержки", "support@casino.example")
+    body = message.get_content()
+    assert re.search(r"\b\d{1,2} [а-я]+ \d{4}, \d{2}:\d{2} ", body), body
+    assert not re.search(r"\d{2}:\d{2}:\d{2}|г\.,", body), body
 
 
 def test_a_failed_delivery_is_retried_later_with_backoff(ctx):
