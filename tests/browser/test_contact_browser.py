@@ -10,7 +10,7 @@ from sqlalchemy import select
 from helpcenter.extensions import db
 from helpcenter.tickets import services, states
 from helpcenter.tickets.models import Ticket
-from tests.contact.conftest import png_bytes
+from tests.contact.conftest import file_ticket, png_bytes
 
 pytestmark = pytest.mark.browser
 STAFF = services.Actor(states.STAFF, "Nigar", "supervisor")
@@ -155,3 +155,18 @@ def test_channel_choice_keeps_keyboard_focus_through_htmx(live_server, page):
     expect(page.locator("#channel-phone")).to_be_checked()
     expect(page.get_by_label("Your phone number")).to_be_visible()
     expect(page.locator("#channel-phone")).to_be_focused()
+
+
+def test_the_status_page_says_it_updates_itself_only_when_it_does(
+    live_server, page, nojs_page, loaded
+):
+    with loaded.app_context():
+        token = file_ticket(language="en").token
+    url = f"{live_server}/en/status/{token}"
+    page.goto(url)
+    expect(page.get_by_text("Updated automatically.")).to_be_visible()
+    expect(page.get_by_text("Reload the page to see new replies.")).to_be_hidden()
+    # Without JavaScript nothing polls: the page says how to see new replies instead.
+    nojs_page.goto(url)
+    expect(nojs_page.get_by_text("Reload the page to see new replies.")).to_be_visible()
+    expect(nojs_page.get_by_text("Updated automatically.")).to_be_hidden()

@@ -473,3 +473,13 @@ def test_the_timeline_tells_staff_what_the_player_did_in_staff_words(app, consol
     assert "Игрок оценил работу поддержки на 4 из 5" in text(
         console.client.get(f"/staff/tickets/{ref}")
     )
+
+
+def test_a_plain_form_action_shows_its_confirmation_once(app, console):
+    """Without JavaScript the action redirects to the whole ticket page: one message there."""
+    ref = new_ticket(app)
+    console.login("operator")
+    done = console.act(ref, "note", body="Checked the provider.")
+    assert done.status_code == 303
+    page = text(console.client.get(done.headers["Location"]))
+    assert page.count("The note was added. Players never see notes.") == 1

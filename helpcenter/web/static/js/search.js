@@ -6,6 +6,10 @@
 // (hx-sync "this:replace"), but between a keystroke and the end of the delay an older request
 // can still arrive: every keystroke aborts it here, and any answer whose query is not the
 // box's current text is dropped before it is swapped in.
+// Pages say things that are only true with JavaScript (a status page that updates itself)
+// under the "js" class on <html>; without JavaScript they say what to do instead.
+document.documentElement.classList.add("js");
+
 (function () {
   "use strict";
 
