@@ -22,7 +22,9 @@ def test_plain_post_records_the_vote_and_shows_thanks(loaded, client):
     assert response.headers["Location"] == ARTICLE + "#hc-feedback"
     page = client.get(ARTICLE).get_data(as_text=True)
     assert "Rəyiniz üçün təşəkkür edirik!" in page
-    assert 'name="helpful"' not in page
+    # The answer stays pressed and can still be changed.
+    assert 'name="helpful" value="yes" aria-pressed="true"' in page
+    assert 'name="helpful" value="no" aria-pressed="false"' in page
     assert votes(loaded) == [(True, "az")]
 
 

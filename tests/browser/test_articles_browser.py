@@ -43,7 +43,14 @@ def test_helpful_vote_swaps_in_place_with_htmx(live_server, page, loaded):
     assert stored_votes(loaded) == [(True, "en")]
     page.reload()
     expect(page.get_by_role("heading", name="Thank you for your feedback!")).to_be_visible()
-    expect(page.get_by_role("button", name="Yes")).to_have_count(0)
+    # The answer given stays visible and can be changed: a second vote replaces the first.
+    expect(page.get_by_role("button", name="Yes")).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name="No").click()
+    expect(page.get_by_role("button", name="No")).to_have_attribute("aria-pressed", "true")
+    expect(
+        page.get_by_text("We are sorry this article did not answer your question.")
+    ).to_be_visible()
+    assert stored_votes(loaded) == [(False, "en")]
 
 
 def test_vote_works_without_javascript(live_server, nojs_page, loaded):
