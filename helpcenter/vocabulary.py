@@ -24,5 +24,11 @@ MAX_SUBJECT = 150
 
 # Evidence a player attaches: files per post, bytes per file, pixels per image.
 MAX_FILES = 5
-MAX_BYTES = 10 * 1024 * 1024
+MEGABYTE = 1024 * 1024  # as file sizes are shown to people
+MAX_BYTES = 10 * MEGABYTE
 MAX_MEGAPIXELS = 25
+
+
+def max_megabytes() -> int:
+    """MAX_BYTES in the megabytes messages state (read now, so a changed limit shows)."""
+    return MAX_BYTES // MEGABYTE

@@ -37,7 +37,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from helpcenter import support
+from helpcenter import support, vocabulary
 from helpcenter.contact.recommend import URGENCIES, Recommendation, recommend
 from helpcenter.db import utcnow
 from helpcenter.forms import PlainText, clean, length
@@ -52,7 +52,6 @@ _TELEGRAM = re.compile(r"@?([A-Za-z][A-Za-z0-9_]{3,31})")
 _SUBMISSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 # A megabyte in players' messages, as file sizes are shown to them (the `filesize` filter).
-MEGABYTE = 1024 * 1024
 
 
 def refusal(reason: str, name: str) -> str:
@@ -68,7 +67,7 @@ def refusal(reason: str, name: str) -> str:
             return _(
                 "%(name)s is larger than %(megabytes)d MB.",
                 name=name,
-                megabytes=MAX_BYTES // MEGABYTE,
+                megabytes=vocabulary.max_megabytes(),
             )
         case "type":
             return _("%(name)s is not a JPEG, PNG or PDF file.", name=name)
@@ -301,7 +300,7 @@ def _read_files(field) -> list[services.File]:
         raise ValidationError(
             _(
                 "Attach the files again: only JPEG, PNG and PDF up to %(megabytes)d MB.",
-                megabytes=MAX_BYTES // MEGABYTE,
+                megabytes=vocabulary.max_megabytes(),
             )
         )
     return accepted
