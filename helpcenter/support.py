@@ -199,6 +199,7 @@ class Topic:
 class Escalation:
     investigation_after_minutes: int
     investigation_resolution_business_days: int
+    supervisor_when_resolution_missed: bool = True
 
 
 @dataclass(frozen=True)
@@ -354,6 +355,7 @@ class _Topic(_Schema):
 class _Escalation(_Schema):
     investigation_after_minutes: Minutes
     investigation_resolution_business_days: Minutes
+    supervisor_when_resolution_missed: bool = True
 
 
 class _SupportFile(_Schema):

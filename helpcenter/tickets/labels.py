@@ -71,6 +71,7 @@ QUEUES = {
 ESCALATION_REASONS = {
     "no_first_response": _l("no first response within the target time"),
     "not_resolved_at_supervisor": _l("not resolved at supervisor level within the target time"),
+    "not_resolved_in_time": _l("not resolved within the target time"),
 }
 
 _EVENTS = {

@@ -493,6 +493,7 @@ def resolve(ticket: Ticket, staff: Actor, summary: str, now=None) -> None:
 
 NO_FIRST_RESPONSE = "no_first_response"
 NOT_RESOLVED_AT_SUPERVISOR = "not_resolved_at_supervisor"
+NOT_RESOLVED_IN_TIME = "not_resolved_in_time"
 # The states whose SLA clocks run: while the ticket waits for the player they are paused, and
 # `run_sla` neither escalates it nor changes its state.
 SLA_CLOCK_STATES = (states.RECEIVED, states.IN_PROGRESS)
@@ -559,6 +560,19 @@ def run_sla(now: datetime | None = None) -> SlaRun:
             Ticket.first_response_due_at <= now,
         )
     ).all()
+    overdue = (
+        db.session.scalars(
+            select(Ticket.id).where(
+                Ticket.state.in_(SLA_CLOCK_STATES),
+                Ticket.tier == states.OPERATOR,
+                Ticket.topic.in_(complex_topics),
+                Ticket.resolution_due_at <= now,
+                Ticket.id.not_in(late),
+            )
+        ).all()
+        if config.escalation.supervisor_when_resolution_missed
+        else []
+    )
     stuck = db.session.scalars(
         select(Ticket.id).where(
             Ticket.state.in_(SLA_CLOCK_STATES),
@@ -575,6 +589,7 @@ def run_sla(now: datetime | None = None) -> SlaRun:
     ).all()
     for ticket_id, reason, tier in [
         *[(i, NO_FIRST_RESPONSE, states.OPERATOR) for i in late],
+        *[(i, NOT_RESOLVED_IN_TIME, states.OPERATOR) for i in overdue],
         *[(i, NOT_RESOLVED_AT_SUPERVISOR, states.SUPERVISOR) for i in stuck],
     ]:
         ticket = db.session.get(Ticket, ticket_id, populate_existing=True)

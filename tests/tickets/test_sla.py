@@ -1,6 +1,7 @@
 """SLA arithmetic (open hours, open minutes, business days, targets) and `sla run`'s rules."""
 
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -273,3 +274,39 @@ def test_asking_the_player_again_starts_a_new_wait(ctx):
     services.player_reply(ticket, "Attached.", now=noon + 4 * HOUR)  # 1 more hour
     assert ticket.resolution_due_at == noon + 51 * HOUR
     assert ticket.state == states.IN_PROGRESS
+
+
+def test_a_complex_request_answered_but_not_resolved_in_time_moves_to_a_supervisor(ctx):
+    # Verification by email: answered at once, resolution within 48 hours (what the knowledge
+    # base promises: "if the review takes longer, your request moves to a supervisor").
+    noon = baku(11, 18, 12)
+    ticket = file("verification", "email", noon)
+    services.reply(ticket, STAFF, "We are checking your documents", now=noon + 10 * MINUTE)
+    assert ticket.resolution_due_at == noon + 48 * HOUR
+    assert run(ticket, noon + 48 * HOUR - MINUTE) == services.SlaRun(0, 0, 0)
+    assert run(ticket, noon + 48 * HOUR + MINUTE) == services.SlaRun(1, 0, 0)
+    assert (ticket.state, ticket.tier) == (states.IN_PROGRESS, states.SUPERVISOR)
+    assert ticket.events[-1].text == services.NOT_RESOLVED_IN_TIME
+
+
+def test_a_simple_request_not_resolved_in_time_stays_with_the_operators(ctx):
+    noon = baku(11, 18, 12)
+    ticket = file("account", "email", noon)  # simple: resolution within 4 hours by email
+    services.reply(ticket, STAFF, "Checking", now=noon + 10 * MINUTE)
+    assert run(ticket, noon + 5 * HOUR) == services.SlaRun(0, 0, 0)
+    assert ticket.tier == states.OPERATOR
+
+
+def test_the_resolution_rule_can_be_switched_off(ctx, tmp_path):
+    shipped = Path(support.SUPPORT_FILE).read_text(encoding="utf-8")
+    switched_off = shipped.replace(
+        "supervisor_when_resolution_missed: true", "supervisor_when_resolution_missed: false"
+    )
+    assert switched_off != shipped
+    (tmp_path / "support.yml").write_text(switched_off, encoding="utf-8")
+    ctx.config["SUPPORT_FILE"] = str(tmp_path / "support.yml")
+    noon = baku(11, 18, 12)
+    ticket = file("verification", "email", noon)
+    services.reply(ticket, STAFF, "Checking", now=noon + 10 * MINUTE)
+    assert run(ticket, noon + 49 * HOUR) == services.SlaRun(0, 0, 0)
+    assert ticket.tier == states.OPERATOR
