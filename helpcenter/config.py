@@ -85,6 +85,8 @@ class Config:
     SMTP_PASSWORD = ""
     # Where support.yml lives (channels, hours, topics, SLA targets); empty: the shipped one.
     SUPPORT_FILE = ""
+    # The glossary the editors' workspace shows and checks drafts against (none if absent).
+    GLOSSARY_FILE = str(PROJECT_ROOT / "content" / "glossary.yml")
     # Article views: with REDIS_URL counted in this Redis hash (and keys starting with it), which
     # `helpcenter worker` moves into the database; without Redis written straight to it.
     VIEW_COUNTER_KEY = "helpcenter:views"

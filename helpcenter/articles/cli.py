@@ -3,14 +3,20 @@
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from helpcenter import cache
-from helpcenter.articles import services
-from helpcenter.articles.content import read_content, render_processes, translation_report
+from helpcenter.articles import glossary, services
+from helpcenter.articles.content import (
+    ContentSet,
+    read_content,
+    render_processes,
+    translation_report,
+)
 from helpcenter.search import services as search_services
 
 
@@ -88,19 +94,33 @@ def load(directory: str | None, force: bool) -> None:
     help=(
         "Validate DIR (default: content/) like `load` without touching the database, and print "
         "a translation report per article and language: up to date, outdated (its source_hash "
-        "no longer matches the source) or missing. With --strict, missing or outdated "
-        "translations also fail."
+        "no longer matches the source) or missing. With DIR/glossary.yml, also warn of each "
+        "variant it says to avoid in an article's title, summary or text (not its tags), as "
+        'path:line: glossary: "variant" — use "term"; a malformed glossary fails. With '
+        "--strict, missing or outdated translations and glossary warnings also fail."
     ),
 )
 @click.argument("directory", metavar="[DIR]", required=False)
-@click.option("--strict", is_flag=True, help="Exit 1 if any translation is missing or outdated.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 if any translation is missing or outdated, or on any glossary warning.",
+)
 @click.option("--quiet", is_flag=True, help="Print only problems and the summary, not every line.")
 @with_appcontext
 def check(directory: str | None, strict: bool, quiet: bool) -> None:
     directory = _directory(directory)
+    try:
+        terms = glossary.load(Path(directory) / glossary.FILE_NAME)
+    except glossary.GlossaryError as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
     content_set = read_content(directory, processes=render_processes())
     for problem in content_set.problems:
         click.echo(str(problem), err=True)
+    warnings = _glossary_warnings(content_set, terms)
+    for warning in warnings:
+        click.echo(warning, err=True)
     report = translation_report(content_set)
     for status in report:
         if quiet and status.status == "up to date":
@@ -114,10 +134,25 @@ def check(directory: str | None, strict: bool, quiet: bool) -> None:
         f"{len(content_set.articles)} articles in {len(content_set.categories)} categories: "
         f"{totals['up to date']} up to date, {totals['outdated']} outdated, "
         f"{totals['missing']} missing; "
-        f"{len(content_set.problems)} problem(s)."
+        f"{len(content_set.problems)} problem(s), {len(warnings)} glossary warning(s)."
     )
-    if content_set.problems or (strict and (totals["outdated"] or totals["missing"])):
+    if content_set.problems or (strict and (totals["outdated"] or totals["missing"] or warnings)):
         raise SystemExit(1)
+
+
+def _glossary_warnings(content_set: ContentSet, terms: glossary.Glossary | None) -> list[str]:
+    """`path:line: glossary: "variant" — use "term"` for each variant in an article."""
+    if terms is None:
+        return []
+    warnings = []
+    for article in content_set.articles:
+        for tr in article.translations.values():
+            first_line = {"title": tr.title_line, "summary": tr.summary_line}
+            hits = terms.check(tr.lang, title=tr.title, summary=tr.summary, body_md=tr.body_md)
+            for hit in hits:
+                line = first_line.get(hit.field, tr.body_line) + hit.line - 1
+                warnings.append(f'{tr.path}:{line}: glossary: "{hit.variant}" — use "{hit.use}"')
+    return warnings
 
 
 @content.command(

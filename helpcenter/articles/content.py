@@ -36,6 +36,8 @@ MAX_FILE_BYTES = 1024 * 1024
 CATEGORY_KEYS = {"order", "title", "description"}
 HASH_RE = re.compile(r"^[0-9a-f]{8}$")
 MAX_TAGS, MAX_TAG = 20, 50
+# Files beside the category folders, read by their own modules (articles/glossary.py).
+ROOT_FILES = {"glossary.yml"}
 
 
 @dataclass(frozen=True, order=True)
@@ -62,6 +64,8 @@ class SourceTranslation:
     body_hash: str
     body_line: int
     rendered: Rendered | None = None
+    title_line: int = 1  # where the front matter gives the title and the summary
+    summary_line: int = 1
 
 
 @dataclass
@@ -201,6 +205,8 @@ def read_content(root: str | Path, *, processes: int = 1) -> ContentSet:
         return content
     seen_articles: dict[str, str] = {}
     for cat_dir in sorted(p for p in root_path.iterdir() if not p.name.startswith(".")):
+        if cat_dir.name in ROOT_FILES and cat_dir.is_file():
+            continue  # read by its own module: the glossary
         if not cat_dir.is_dir():
             content.problems.append(
                 Problem(str(cat_dir), 1, "unexpected file: only category folders belong here")
@@ -427,6 +433,8 @@ def _read_translation(path: Path, lang: str, problems: list[Problem]) -> SourceT
         body_md=body.strip() + "\n",
         body_hash=body_hash(body),
         body_line=end + 2 + (len(body) - len(body.lstrip("\n"))),
+        title_line=_key_line(fm_text, "title", 2),
+        summary_line=_key_line(fm_text, "summary", 2),
     )
 
 

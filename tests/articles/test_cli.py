@@ -16,10 +16,10 @@ def count_articles(app) -> int:
 def test_load_prints_a_summary_and_is_idempotent(app, runner):
     first = runner.invoke(args=["content", "load", str(CONTENT_DIR)])
     assert first.exit_code == 0, first.output
-    assert "37 created, 0 updated, 0 unpublished, 0 unchanged" in first.output
+    assert "40 created, 0 updated, 0 unpublished, 0 unchanged" in first.output
     second = runner.invoke(args=["content", "load", str(CONTENT_DIR)])
-    assert "0 created, 0 updated, 0 unpublished, 37 unchanged" in second.output
-    assert count_articles(app) == 37
+    assert "0 created, 0 updated, 0 unpublished, 40 unchanged" in second.output
+    assert count_articles(app) == 40
 
 
 def test_load_with_problems_prints_each_and_exits_nonzero(app, runner, content_dir):
@@ -66,8 +66,8 @@ def test_shipped_content_passes_strict_check(runner):
     result = runner.invoke(args=["content", "check", "--strict", "--quiet", str(CONTENT_DIR)])
     assert result.exit_code == 0, result.output
     assert (
-        "37 articles in 6 categories: 111 up to date, 0 outdated, 0 missing; 0 problem(s)."
-        in result.output
+        "40 articles in 6 categories: 120 up to date, 0 outdated, 0 missing; 0 problem(s), "
+        "0 glossary warning(s)." in result.output
     )
 
 
