@@ -1,7 +1,9 @@
 """Line and word differences between two texts, for revision history and outdated translations.
 
 difflib (the standard library) finds the changed lines; inside a changed line the changed words
-are marked, so an editor sees at a glance which words a translation must follow.
+are marked, so an editor sees at a glance which words a translation must follow. Only the changed
+lines are shown, with a few unchanged ones around them; the rest is one "gap" line saying how
+many lines it hides, so a one-word change in a long article is not lost in it.
 """
 
 import re
@@ -17,10 +19,14 @@ class Piece:
     is_changed: bool
 
 
+CONTEXT = 3  # unchanged lines shown before and after each change
+
+
 @dataclass(frozen=True)
 class Line:
-    kind: str  # "same", "added" or "removed"
+    kind: str  # "same", "added", "removed", or "gap" for unchanged lines left out
     pieces: tuple[Piece, ...]
+    hidden: int = 0  # how many lines a gap leaves out
 
     @property
     def text(self) -> str:
@@ -39,13 +45,38 @@ def _words(old: str, new: str) -> tuple[tuple[Piece, ...], tuple[Piece, ...]]:
     return tuple(left), tuple(right)
 
 
-def diff(old: str, new: str) -> tuple[Line, ...]:
-    """`old` turned into `new`, line by line; replaced lines show which words changed."""
+def _same(texts: list[str]) -> list[Line]:
+    return [Line("same", (Piece(text, False),)) for text in texts]
+
+
+def _unchanged(texts: list[str], *, before: int, after: int) -> list[Line]:
+    """A run of unchanged lines: `before` kept after a change, `after` before the next one."""
+    if before + after >= len(texts):
+        return _same(texts)
+    hidden = Line("gap", (), hidden=len(texts) - before - after)
+    return [*_same(texts[:before]), hidden, *_same(texts[len(texts) - after :])]
+
+
+def diff(old: str, new: str, *, context: int = CONTEXT) -> tuple[Line, ...]:
+    """`old` turned into `new`: the changed lines with `context` unchanged lines around them.
+
+    Replaced lines show which words changed; longer runs of unchanged lines are a gap line.
+    Nothing when the texts have the same lines.
+    """
     a, b = old.splitlines(), new.splitlines()
+    opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    if all(op == "equal" for op, *_rest in opcodes):
+        return ()
     lines: list[Line] = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op == "equal":
-            lines.extend(Line("same", (Piece(text, False),)) for text in a[i1:i2])
+            lines.extend(
+                _unchanged(
+                    a[i1:i2],
+                    before=context if index > 0 else 0,
+                    after=context if index < len(opcodes) - 1 else 0,
+                )
+            )
             continue
         removed, added = a[i1:i2], b[j1:j2]
         if op == "replace" and len(removed) == len(added):

@@ -40,6 +40,19 @@ class Row:
     title: str
     cells: dict[str, Cell]
 
+    def link(self, lang: str) -> tuple[str, str | None]:
+        """Where the cell of `lang` leads: ("edit", None), or ("translate" when missing,
+        "update" when outdated, the language to translate from)."""
+        cell = self.cells[lang]
+        if cell.state != "missing" and not cell.is_outdated:
+            return "edit", None
+        text = cell.revision or cell.published
+        first = [text.translated_from] if text is not None and text.translated_from else []
+        for code in (*first, "en", *LANGUAGES):
+            if code != lang and self.cells[code].revision is not None:
+                return ("translate" if cell.state == "missing" else "update"), code
+        return "edit", None
+
     def matches(self, state: str) -> bool:
         if not state:
             return True
@@ -87,6 +100,16 @@ def _title(article: Article, latest: dict, lang: str) -> str:
         if revision is not None:
             return revision.title
     return article.slug
+
+
+def title_of(article: Article, cells: dict[str, Cell], lang: str) -> tuple[str, str]:
+    """The article's title and its language: in `lang` if written, else English, else the first."""
+    for code in (lang, "en", *LANGUAGES):
+        cell = cells.get(code)
+        text = (cell.revision or cell.published) if cell is not None else None
+        if text is not None:
+            return text.title, code
+    return article.slug, ""
 
 
 def overview(*, lang: str, category: str = "", state: str = "") -> Overview:

@@ -6,11 +6,21 @@ bad link, an oversized body. The preview goes through the same renderer and sani
 public page.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from helpcenter.articles import glossary
 from helpcenter.articles import services as articles
 from helpcenter.editor import diff, forms, queries, services
 from helpcenter.extensions import csrf
@@ -52,6 +62,30 @@ def _lang_or_404(lang: str) -> str:
     return lang
 
 
+def _ui_lang() -> str:
+    return str(get_locale() or "en")[:2]
+
+
+def _glossary() -> glossary.Glossary | None:
+    """The repository's glossary (GLOSSARY_FILE), or None when absent or wrong.
+
+    A mistake in the file must not stop editors from working: it is logged here and shown
+    on the glossary page.
+    """
+    try:
+        return glossary.load(current_app.config["GLOSSARY_FILE"])
+    except glossary.GlossaryError as error:
+        current_app.logger.warning("glossary not used: %s", error)
+        return None
+
+
+def _glossary_hits(lang: str, *, title: str, summary: str, body_md: str) -> list[glossary.Hit]:
+    terms = _glossary()
+    if terms is None:
+        return []
+    return terms.check(lang, title=title, summary=summary, body_md=body_md)
+
+
 def _audit(action: str, target: str, detail: str = "") -> None:
     """The editor's audit entry, in the unit of work of the change it records."""
     staff.record(current_user, action, target=target, detail=detail)
@@ -67,7 +101,7 @@ def overview():
     state = request.args.get("state", "")
     if state not in queries.STATES:
         state = ""
-    lang = str(get_locale() or "en")[:2]
+    lang = _ui_lang()
     return render_template(
         "editor/overview.html",
         overview=queries.overview(lang=lang, category=category, state=state),
@@ -139,11 +173,41 @@ def _show_problems(form, problem: services.InvalidContent) -> None:
         field.errors = [*field.errors, *messages]
 
 
+@bp.get("/glossary")
+@editor_only
+def glossary_page():
+    """The glossary: the term to use for each concept in each language, and what to avoid."""
+    problem = None
+    try:
+        terms = glossary.load(current_app.config["GLOSSARY_FILE"])
+    except glossary.GlossaryError as error:
+        terms, problem = None, str(error)
+    return render_template("editor/glossary.html", glossary=terms, problem=problem)
+
+
 @bp.get("/<slug:slug>")
 @editor_only
 def article(slug: str):
     found, cells = _article_or_404(slug)
-    return render_template("editor/article.html", article=found, cells=cells)
+    title, title_lang = queries.title_of(found, cells, _ui_lang())
+    hits = {
+        code: _glossary_hits(
+            code,
+            title=cell.revision.title,
+            summary=cell.revision.summary,
+            body_md=cell.revision.body_md,
+        )
+        for code, cell in cells.items()
+        if cell.revision is not None
+    }
+    return render_template(
+        "editor/article.html",
+        article=found,
+        cells=cells,
+        title=title,
+        title_lang=title_lang,
+        glossary_hits={code: found_hits for code, found_hits in hits.items() if found_hits},
+    )
 
 
 def _editor_page(template: str, *, article, lang: str, form, status=200, **context):
@@ -154,6 +218,12 @@ def _editor_page(template: str, *, article, lang: str, form, status=200, **conte
             text_lang=lang,
             form=form,
             preview=_preview_of(article, lang, form.body.data or ""),
+            glossary_hits=_glossary_hits(
+                lang,
+                title=form.title.data or "",
+                summary=form.summary.data or "",
+                body_md=form.body.data or "",
+            ),
             **context,
         ),
         status,
@@ -240,8 +310,17 @@ def preview():
     """The body as the public page will show it (htmx); the same renderer and sanitizer."""
     found, _cells = _article_or_404(request.form.get("article", "")[:80])
     lang = _lang_or_404(request.form.get("lang", ""))
-    html = _preview_of(found, lang, request.form.get("body", ""))
-    return varying(render_template("editor/_preview.html", preview=html))
+    body = request.form.get("body", "")
+    hits = _glossary_hits(
+        lang,
+        title=request.form.get("title", ""),
+        summary=request.form.get("summary", ""),
+        body_md=body,
+    )
+    html = _preview_of(found, lang, body)
+    return varying(
+        render_template("editor/_preview.html", preview=html, glossary_hits=hits, text_lang=lang)
+    )
 
 
 @bp.route("/<slug:slug>/<lang>/translate", methods=["GET", "POST"])
@@ -321,7 +400,8 @@ def history(slug: str, lang: str):
         newer = revisions[0]
         older = revisions[1] if len(revisions) > 1 else revisions[0]
     comparison = None
-    if older is not None and newer is not None:
+    # One revision (or the same twice) has nothing to compare with: it is shown as it is.
+    if older is not None and newer is not None and older.number != newer.number:
         comparison = {
             "title": diff.diff(older.title, newer.title),
             "summary": diff.diff(older.summary, newer.summary),

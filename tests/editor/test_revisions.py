@@ -66,7 +66,7 @@ def statuses(report) -> set[tuple[str, str, str]]:
 
 def test_loading_gives_every_text_a_synced_first_revision(ctx):
     revisions = db.session.scalars(select(ArticleRevision)).all()
-    assert len(revisions) == 111
+    assert len(revisions) == 120
     assert {(r.number, r.origin, r.author, r.is_synced) for r in revisions} == {
         (1, "load", "content load", True)
     }
@@ -237,13 +237,13 @@ def test_export_then_load_changes_nothing(ctx, tmp_path):
     edit("en", "Edited in the workspace.\n")
     services.publish(article=the_article(), lang="en", author=AUTHOR)
     exported = articles.export_content(directory=tmp_path / "content")
-    assert exported.articles == 37
+    assert exported.articles == 40
     written = read_content(tmp_path / "content")
     assert written.problems == []
     front = (tmp_path / "content" / "deposits-withdrawals" / ARTICLE / "az.md").read_text()
     assert "translated_from: en" in front and "source_hash: " in front
     report = articles.load_content(directory=tmp_path / "content")
-    assert not report.changed and report.unchanged == 37
+    assert not report.changed and report.unchanged == 40
     # Exporting again writes nothing.
     assert articles.export_content(directory=tmp_path / "content").files == 0
     # The edited English text made the other languages outdated, in the files as well.
@@ -281,7 +281,7 @@ def test_cli_export_and_forced_load(ctx, runner, tmp_path):
     assert forced.exit_code == 0, forced.output
     target = tmp_path / "out"
     exported = runner.invoke(args=["content", "export", str(target)])
-    assert exported.exit_code == 0 and "Exported 37 articles" in exported.output
+    assert exported.exit_code == 0 and "Exported 40 articles" in exported.output
     check = runner.invoke(args=["content", "check", "--strict", "--quiet", str(target)])
     assert check.exit_code == 0, check.output
     Path(target / "unwritable").mkdir()
