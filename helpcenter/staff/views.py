@@ -220,6 +220,8 @@ def reply_form(ref: str):
             ticket=ticket,
             form=form,
             replies=replies.for_language(ticket.language),
+            picked=True,
+            canned=canned,
         )
     )
 
