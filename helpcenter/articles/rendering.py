@@ -4,6 +4,7 @@ markdown-it-py (CommonMark plus tables and strikethrough) renders; nh3 (Rust's a
 sanitizes with an allowlist, so raw HTML in an article can format text but never run code.
 """
 
+import html as html_lib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -31,6 +32,10 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 TOC_LEVELS = (2, 3)
 
 _A_TAG = re.compile(r'<a href="(https?://[^"]*)"')
+_TABLE_TAG = re.compile(r"<(/?)table>")
+_HEADING = re.compile(r"<h[2-6][^>]*>(.*?)</h[2-6]>", re.S)
+_FIRST_ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
+_CELL = re.compile(r"<t[hd]>(.*?)</t[hd]>", re.S)
 
 
 def slugify(text: str) -> str:
@@ -76,6 +81,42 @@ def sanitize(html: str) -> str:
     return _A_TAG.sub(r'<a rel="noopener noreferrer" href="\1"', clean)
 
 
+def _text(fragment: str) -> str:
+    return " ".join(html_lib.unescape(nh3.clean(fragment, tags=set())).split())
+
+
+def scrollable_tables(clean: str) -> str:
+    """Wrap each outermost table of sanitized HTML in a labelled, focusable scroll region.
+
+    A wide table then scrolls inside its box on a phone, and keyboard and screen-reader users
+    can reach and name that box. The label is the heading the table follows, else the cells of
+    its first row: words in the article's own language, known when it is loaded. Run after
+    the sanitizer, which allows no div or ARIA attribute from an article's author.
+    """
+    out, depth, start, last = [], 0, 0, 0
+    for tag in _TABLE_TAG.finditer(clean):
+        if tag.group(1):
+            depth -= 1
+            if depth == 0:
+                table = clean[start : tag.end()]
+                headings = _HEADING.findall(clean, 0, start)
+                label = _text(headings[-1]) if headings else ""
+                if not label and (row := _FIRST_ROW.search(table)):
+                    label = ", ".join(_text(cell) for cell in _CELL.findall(row.group(1)))
+                out.append(clean[last:start])
+                out.append(
+                    '<div class="table-scroll" role="region" tabindex="0" '
+                    f'aria-label="{html_lib.escape(label, quote=True)}">{table}</div>'
+                )
+                last = tag.end()
+        else:
+            if depth == 0:
+                start = tag.start()
+            depth += 1
+    out.append(clean[last:])
+    return "".join(out)
+
+
 def render_markdown(
     text: str, *, resolve_link: Callable[[str], str | None] | None = None
 ) -> Rendered:
@@ -112,6 +153,6 @@ def render_markdown(
             else:
                 child.attrs["href"] = target
     html = _md.renderer.render(tokens, _md.options, {})
-    result.html = sanitize(html)
+    result.html = scrollable_tables(sanitize(html))
     result.word_count = len(re.findall(r"\w+", nh3.clean(result.html, tags=set())))
     return result

@@ -87,7 +87,11 @@ def refusal(reason: str, name: str) -> str:
 
 
 def topic_choices() -> list[SelectChoice]:
-    return [SelectChoice(topic.id, labels.TOPICS[topic.id]) for topic in support.current().topics]
+    """An empty first choice, then the topics: nothing looks chosen before the player chooses."""
+    return [
+        SelectChoice("", _l("Choose a topic")),
+        *(SelectChoice(topic.id, labels.TOPICS[topic.id]) for topic in support.current().topics),
+    ]
 
 
 def channel_choices() -> list[SelectChoice]:
@@ -240,6 +244,11 @@ class TicketFields(FlaskForm):
             return support.current().topic(self.topic.data or "")
         except KeyError:
             return None
+
+    @staticmethod
+    def transaction_topics() -> list[str]:
+        """The names of the topics that need a transaction ID, in the form's order."""
+        return [str(labels.TOPICS[t.id]) for t in support.current().topics if t.needs_transaction]
 
     def channel_config(self) -> support.Channel | None:
         try:

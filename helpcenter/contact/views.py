@@ -124,6 +124,9 @@ def _unsent_form_page():
 def form():
     if request.method == "GET":
         form = ContactForm(topic=request.args.get("topic", "")[:40])
+        if form.topic_config() is None:
+            # An unknown topic in a link shows as no topic, as every part below then says.
+            form.topic.data = ""
         form.pick_channel()
         return _form_page(form)
     form = ContactForm()
