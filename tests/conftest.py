@@ -210,7 +210,7 @@ class ContentSnapshot:
 def content_snapshot(migrated_url, tmp_path_factory) -> ContentSnapshot:
     """Load content/ and build its search index once per run (and database), then empty it.
 
-    Loading the 111 files takes about a second and indexing them two or three; each test that
+    Loading the 120 files takes about a second and indexing them two or three; each test that
     needs them gets a copy of the rows and of the index instead (`loaded`).
     """
     data_dir = tmp_path_factory.mktemp("content")

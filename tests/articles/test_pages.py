@@ -139,7 +139,7 @@ def test_missing_translation_switches_to_category_with_notice(app, client, conte
     response = client.get("/az/payments/fees/")
     assert response.status_code == 302
     notice = text(client.get(response.headers["Location"]))
-    assert "“fees ru” məqaləsi hələ bu dildə yoxdur." in notice
+    assert "«fees ru» məqaləsi hələ bu dildə yoxdur." in notice
     assert 'href="/en/payments/fees/"' in notice and 'href="/ru/payments/fees/"' in notice
 
 
@@ -210,7 +210,7 @@ def test_sitemap_covers_every_language_with_alternates(loaded, client):
     response = client.get("/sitemap.xml")
     xml = text(response)
     assert response.mimetype == "application/xml"
-    assert xml.count("<url>") == (37 + 6) * 3
+    assert xml.count("<url>") == (40 + 6) * 3
     assert "<loc>http://localhost/ru/complaints-disputes/how-escalation-works/</loc>" in xml
     assert (
         'hreflang="az" href="http://localhost/az/complaints-disputes/how-escalation-works/"' in xml

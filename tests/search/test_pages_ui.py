@@ -24,7 +24,7 @@ ZERO = {
         "Populyar məqalələr",
         "Dəstək xidmətimizlə əlaqə saxlayın",
         "Məsuliyyətli oyun",
-        "Özünü istisna etmə necə işləyir?",
+        "Özünü oyundan kənarlaşdırma necə işləyir?",
     ),
     "ru": (
         "Темы",
