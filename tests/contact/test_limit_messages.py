@@ -96,7 +96,7 @@ def test_the_reply_form_and_the_error_page_state_the_limits_in_force(ctx, client
         ("ru", 2, "До 2 файлов: JPEG, PNG или PDF, не более 2 МБ каждый.", "не более 2 файлов."),
         ("ru", 5, "До 5 файлов: JPEG, PNG или PDF, не более 2 МБ каждый.", "не более 5 файлов."),
         ("ru", 21, "До 21 файла: JPEG, PNG или PDF, не более 2 МБ каждый.", "не более 21 файла."),
-        ("az", 3, "3 fayla qədər: JPEG, PNG və ya PDF, hər biri 2 MB-a qədər.", "ən çoxu 3 fayl"),
+        ("az", 3, "3 fayla qədər: JPEG, PNG və ya PDF, hər biri 2 MB-a qədər.", "ən çox 3 fayl"),
     ],
     ids=["ru-1", "ru-2", "ru-5", "ru-21", "az-3"],
 )
