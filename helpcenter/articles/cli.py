@@ -141,7 +141,8 @@ def check(directory: str | None, strict: bool, quiet: bool) -> None:
 
 
 def _glossary_warnings(content_set: ContentSet, terms: glossary.Glossary | None) -> list[str]:
-    """`path:line: glossary: "variant" — use "term"` for each variant in an article."""
+    """`path:line: glossary: "variant" — use "term"` for each variant in an article or in a
+    category's title and description."""
     if terms is None:
         return []
     warnings = []
@@ -152,6 +153,18 @@ def _glossary_warnings(content_set: ContentSet, terms: glossary.Glossary | None)
             for hit in hits:
                 line = first_line.get(hit.field, tr.body_line) + hit.line - 1
                 warnings.append(f'{tr.path}:{line}: glossary: "{hit.variant}" — use "{hit.use}"')
+    for category in content_set.categories:
+        lines = Path(category.path).read_text(encoding="utf-8").splitlines()
+        for texts in (category.titles, category.descriptions):
+            for lang, text in texts.items():
+                for hit in terms.find(text, lang):
+                    line = next(
+                        (n for n, row in enumerate(lines, 1) if f"{lang}:" in row and text in row),
+                        1,
+                    )
+                    warnings.append(
+                        f'{category.path}:{line}: glossary: "{hit.variant}" — use "{hit.use}"'
+                    )
     return warnings
 
 

@@ -167,6 +167,20 @@ def test_check_finds_a_variant_in_the_title_on_its_line(runner, content_dir):
     assert f'{path}:2: glossary: "parol" — use "şifrə"' in result.output
 
 
+def test_check_finds_a_variant_in_a_category_description(runner, content_dir):
+    content_dir.category(
+        "account",
+        raw="order: 1\ntitle:\n  az: Hesab\n  ru: Аккаунт\n  en: Account\n"
+        "description:\n  az: Şifrə və iki faktorlu doğrulama.\n  ru: Пароль.\n  en: Password.\n",
+    )
+    content_dir.article("account", "clean", langs=("az",), body="Yeni şifrə yazın.")
+    (content_dir.root / "glossary.yml").write_text(GLOSSARY, encoding="utf-8")
+    result = runner.invoke(args=["content", "check", "--strict", str(content_dir.root)])
+    path = content_dir.root / "account" / "_category.yml"
+    assert f'{path}:7: glossary: "iki faktorlu doğrulama"' in result.output
+    assert result.exit_code == 1
+
+
 def test_check_without_a_glossary_warns_of_nothing(runner, content_dir):
     write_articles(content_dir)
     (content_dir.root / "glossary.yml").unlink()
