@@ -112,6 +112,20 @@ def _database_of_this_worker(url: str) -> str:
     return given.set(database=name).render_as_string(hide_password=False)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Front-end tests run over SQLite only: focus, axe and layouts don't depend on the database."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.get_closest_marker("front_end") and params.get("database_url") == "postgresql":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":

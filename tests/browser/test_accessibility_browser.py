@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from helpcenter.staff import services as staff
 from tests.contact.conftest import file_ticket
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.front_end]
 PASSWORD = "correct horse battery staple"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}

@@ -14,7 +14,7 @@ from helpcenter.staff import services as staff
 from tests.browser.test_staff_browser import PASSWORD, sign_in
 from tests.contact.conftest import file_ticket
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.front_end]
 
 
 def announced(page):
