@@ -115,6 +115,15 @@ def test_staff_actions_and_saved_replies_move_the_focus_to_their_result(
     expect(error).to_have_text("Check the form: the action was not done.")
     expect(error).to_be_focused()
     expect(announced(page)).to_have_text("Check the form: the action was not done.")
+
+    # An escalation takes the ticket out of the operator's hands: the queue loads, and the
+    # message of what was done has the focus there.
+    ticket.get_by_label("Reason").fill("The bank needs a supervisor's request")
+    ticket.get_by_role("button", name="Escalate one tier").click()
+    expect(page).to_have_url(re.compile(r"/staff/tickets$"))
+    done = page.locator(".notice-success")
+    expect(done).to_have_text("Escalated to a supervisor.")
+    expect(done).to_be_focused()
     context.close()
 
 

@@ -10,8 +10,9 @@
 // text of the element that carries it), is read out through the page's one polite live region
 // (#hc-announcer in web/base.html).
 //
-// Without htmx (a plain POST that failed its checks), the page loads with the error summary:
-// it gets the focus too, and its links take the focus to the field they name.
+// A page loaded after a form (a plain POST that failed its checks, or a redirect after an
+// action) gives the focus to its error summary or to the message of what was done; the
+// summary's links take the focus to the field they name.
 (function () {
   "use strict";
 
@@ -99,10 +100,13 @@
     (label || control).scrollIntoView({ block: "center" });
   });
 
-  function focusErrorSummary() {
-    var summary = document.querySelector("[data-error-summary]");
-    if (summary) focusOn(summary);
+  // A page loaded after a form (a plain POST, or an action that took the ticket to another
+  // tier and sent the browser to the queue) focuses its error summary, else the message of
+  // what was done. Messages are shown once, so an ordinary visit never moves the focus.
+  function focusOnLoad() {
+    var target = document.querySelector("[data-error-summary]") || document.querySelector(".notice[data-focus]");
+    if (target) focusOn(target);
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusErrorSummary);
-  else focusErrorSummary();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusOnLoad);
+  else focusOnLoad();
 })();
