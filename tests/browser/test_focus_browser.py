@@ -69,8 +69,12 @@ def test_this_solved_my_problem_focuses_the_thanks(live_server, page, loaded):
     expect(suggestions).to_contain_text("Why was my withdrawal rejected?")
     suggestions.get_by_role("button", name="This solved my problem").first.click()
     expect(page.get_by_text("We are glad the article helped!")).to_be_visible()
-    expect(page.locator("#hc-suggestions")).to_be_focused()
+    expect(page.locator("#hc-solved-notice")).to_be_focused()
     expect(announced(page)).to_have_text("We are glad the article helped!")
+    # Suggestions asked for by typing after the click never replace the thanks.
+    page.get_by_label("Subject").press_sequentially(" again")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#hc-solved-notice")).to_contain_text("We are glad the article helped!")
 
 
 @pytest.fixture
