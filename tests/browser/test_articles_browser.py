@@ -7,7 +7,7 @@ from sqlalchemy import select
 from helpcenter.articles.models import ArticleVote
 from helpcenter.extensions import db
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.front_end]
 ARTICLE = "/en/deposits-withdrawals/withdrawal-times/"
 
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from helpcenter.search import services
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.front_end]
 
 # Every input the player can see, of any kind that takes search words.
 VISIBLE_SEARCH_BOXES = """() => Array.from(document.querySelectorAll('input[type="search"]'))
