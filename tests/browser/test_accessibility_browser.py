@@ -183,6 +183,7 @@ def test_staff_pages_have_no_serious_accessibility_problem_and_fit_a_phone(
     audit.visit("edit", f"{live_server}/staff/content/{slug}/en/edit")
     audit.visit("translate", f"{live_server}/staff/content/{slug}/az/translate")
     audit.visit("history", f"{live_server}/staff/content/{slug}/en/history")
+    audit.visit("glossary", f"{live_server}/staff/content/glossary")
     audit.visit("staff page not found", f"{live_server}/staff/tickets/HC-NOSUCH00-0", status=404)
     context.close()
     audit.assert_clean()
