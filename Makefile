@@ -67,6 +67,7 @@ bench: install translations
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/tickets.py
 	$(BIN)/python bench/resilience.py
+	$(BIN)/python bench/chat.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(COMPILED)

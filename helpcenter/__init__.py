@@ -38,6 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter import web
     from helpcenter.articles import cli as articles_cli
     from helpcenter.articles import views as articles_views
+    from helpcenter.chat import api as chat_api
+    from helpcenter.chat import staff_views as chat_staff_views
+    from helpcenter.chat import views as chat_views
     from helpcenter.contact import api as contact_api
     from helpcenter.contact import views as contact_views
     from helpcenter.editor import views as editor_views
@@ -58,9 +61,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(tickets_views.bp)
     app.register_blueprint(contact_views.bp)
     app.register_blueprint(contact_api.bp)
+    app.register_blueprint(chat_views.bp)
+    app.register_blueprint(chat_api.bp)
     staff_auth.init_app(app)
     app.register_blueprint(staff_views.bp)
     app.register_blueprint(staff_reports.bp)
+    app.register_blueprint(chat_staff_views.bp)
     app.register_blueprint(editor_views.bp)
     app.cli.add_command(articles_cli.content)
     app.cli.add_command(search_cli.search)

@@ -110,6 +110,15 @@ class Config:
     FILE_STORAGE_DIR = ""
     # Request bodies under /api/ (JSON, no files): larger ones are a 413.
     API_MAX_BODY_BYTES = 256 * 1024
+    # Live chat: chats one operator may hold at once; how often the chat pages poll (seconds);
+    # a waiting chat (bot or queue) whose player has not been seen for this long is ended as
+    # abandoned by the worker; the longest chat message, in characters.
+    CHAT_MAX_PER_OPERATOR = 3
+    CHAT_POLL_SECONDS = 1.0
+    CHAT_ABANDON_MINUTES = 10
+    CHAT_MESSAGE_MAX = 2000
+    # Messages a player may send in one chat (the web page and the API alike).
+    CHAT_MESSAGE_RATE_LIMIT = "20 per minute; 200 per hour"
 
 
 class TestConfig(Config):

@@ -1,12 +1,13 @@
 """`helpcenter worker`: the one background process, run next to the web servers.
 
 It escalates tickets that missed their SLA targets (every WORKER_SLA_SECONDS), delivers the
-outbox and moves the article views counted in Redis into the database (every
-WORKER_POLL_SECONDS), and forgets expired idempotency keys. Each job is safe on several hosts
-at once: conditional updates claim each escalation and email for one worker, and view runs are
-recorded with the counts they add. A failing job (the database or Redis down) is logged and
-retried with backoff while the others go on; the process never gives up. SIGTERM and SIGINT
-stop it after the job in hand, with exit status 0.
+outbox, ends the live chats whose player left while waiting (CHAT_ABANDON_MINUTES) and moves the
+article views counted in Redis into the database (every WORKER_POLL_SECONDS), and forgets expired
+idempotency keys. Each job is safe on several hosts at once: conditional updates claim each
+escalation and email for one worker, each idle chat is ended under its version by one worker, and
+view runs are recorded with the counts they add. A failing job (the database or Redis down) is
+logged and retried with backoff while the others go on; the process never gives up. SIGTERM and
+SIGINT stop it after the job in hand, with exit status 0.
 """
 
 import logging
@@ -22,6 +23,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from helpcenter.articles import services as articles
+from helpcenter.chat import services as chat
 from helpcenter.tickets import emails
 from helpcenter.tickets import services as tickets
 
@@ -53,6 +55,7 @@ class Worker:
         self.jobs = [
             Job("sla", float(app.config["WORKER_SLA_SECONDS"]), self._sla),
             Job("outbox", poll, self._outbox),
+            Job("idle chats", poll, self._idle_chats),
             Job("idempotency keys", 3600.0, self._idempotency_keys),
         ]
         with app.app_context():
@@ -74,6 +77,10 @@ class Worker:
         if not (done.sent or done.failed):
             return None
         return f"{done.sent} sent, {done.failed} failed (retried later)"
+
+    def _idle_chats(self) -> str | None:
+        ended = chat.abandon_idle()
+        return f"{ended} ended as abandoned (the player left while waiting)" if ended else None
 
     def _idempotency_keys(self) -> str | None:
         forgotten = tickets.forget_idempotency_keys()

@@ -11,6 +11,7 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import force_locale
+from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from helpcenter import ratelimit
@@ -52,13 +53,35 @@ def _api_key():
     return services.authenticate(key.strip())
 
 
-def _problems(body: dict, languages) -> dict[str, list[str]]:
-    """What the form cannot say: unknown fields, values that are not text, the language."""
+def _authorized(limit: str, *identity: str):
+    """(key, None) for a valid key within its limit, else (None, the error response)."""
+    key = _api_key()
+    if key is None:
+        return None, _error(401, "a valid API key is required", **{"WWW-Authenticate": "Bearer"})
+    if not ratelimit.allow(limit, key.name, *identity):
+        return None, _error(429, "too many requests for this key", **{"Retry-After": "60"})
+    return key, None
+
+
+def _fields(body: dict) -> MultiDict:
+    """The body's text values as form data: the others are left to `_problems`."""
+    return MultiDict({k: v for k, v in body.items() if isinstance(v, str)})
+
+
+def _errors(form: FlaskForm) -> dict[str, list[str]]:
+    form.validate()
+    return {name: [str(e) for e in found] for name, found in form.errors.items()}
+
+
+def _problems(body: dict, languages, fields=FIELDS) -> dict[str, list[str]]:
+    """What the form cannot say: fields not in `fields`, values that are not text, the
+    language. The chat API checks its own fields with it."""
     problems = {}
     for name, value in body.items():
-        if name not in FIELDS:
+        if name not in fields:
             problems[str(name)[:60]] = [_("Unknown field.")]
         elif value is not None and not isinstance(value, str):
+            # Null is "not given": the form says when a field is required.
             problems[name] = [_("Must be a string or null.")]
     if body.get("language") not in languages:
         problems["language"] = [_("Must be one of: %(choices)s.", choices=", ".join(languages))]
@@ -68,11 +91,9 @@ def _problems(body: dict, languages) -> dict[str, list[str]]:
 @bp.post("/tickets")
 @csrf.exempt
 def create_ticket():
-    key = _api_key()
-    if key is None:
-        return _error(401, "a valid API key is required", **{"WWW-Authenticate": "Bearer"})
-    if not ratelimit.allow("API_RATE_LIMIT", key.name):
-        return _error(429, "too many requests for this key", **{"Retry-After": "60"})
+    key, refused = _authorized("API_RATE_LIMIT")
+    if refused:
+        return refused
     body = request.get_json(silent=True)
     languages = tuple(current_app.config["LANGUAGES"])
     language = body.get("language") if isinstance(body, dict) else None
@@ -80,12 +101,8 @@ def create_ticket():
     with force_locale(language if language in languages else "en"):
         if not isinstance(body, dict):
             return jsonify(errors={"body": [_("The body must be a JSON object.")]}), 422
-        form = TicketFields(
-            formdata=MultiDict({k: v for k, v in body.items() if isinstance(v, str)}),
-            meta={"csrf": False},
-        )
-        form.validate()
-        errors = {name: [str(e) for e in found] for name, found in form.errors.items()}
+        form = TicketFields(formdata=_fields(body), meta={"csrf": False})
+        errors = _errors(form)
         errors.update(_problems(body, languages))
         if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             errors["Idempotency-Key"] = [_("Must be 1 to 255 printable ASCII characters.")]

@@ -94,6 +94,16 @@ def topic_choices() -> list[SelectChoice]:
     ]
 
 
+def topic_field(required: str) -> SelectField:
+    """The topic list; `required` says what to do when none is chosen."""
+    return SelectField(
+        _l("What is it about?"),
+        choices=topic_choices,
+        validate_choice=False,
+        validators=[InputRequired(required)],
+    )
+
+
 def channel_choices() -> list[SelectChoice]:
     return [SelectChoice(c.id, labels.CHANNELS[c.id]) for c in support.channels()]
 
@@ -112,12 +122,7 @@ def normalize_phone(text: str) -> str | None:
 class TicketFields(FlaskForm):
     """A new request: the fields and rules of the contact form and the API alike."""
 
-    topic = SelectField(
-        _l("What is it about?"),
-        choices=topic_choices,
-        validate_choice=False,
-        validators=[InputRequired(_l("Choose what your request is about."))],
-    )
+    topic = topic_field(_l("Choose what your request is about."))
     subject = StringField(
         _l("Subject"),
         filters=[clean],
@@ -288,6 +293,15 @@ class _Evidence:
             return False
         return True
 
+    def _text_or_files(self, valid: bool, text) -> bool:
+        """A message: `valid` (the form's own rules) and good files, and a `text` or a file."""
+        if not self._check_files():
+            return False
+        if valid and not text.data and not self.files:
+            text.errors.append(_l("Write a message or attach a file."))
+            return False
+        return valid
+
 
 def _read_files(field) -> list[services.File]:
     """Check every attached file by its content; raise one message per refused file."""
@@ -406,13 +420,7 @@ class ReplyForm(_Evidence, FlaskForm):
     attachments = MultipleFileField(_l("Add screenshots or documents"))
 
     def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if not self._check_files():
-            return False
-        if valid and not self.body.data and not self.files:
-            self.body.errors.append(_l("Write a message or attach a file."))
-            return False
-        return valid
+        return self._text_or_files(super().validate(extra_validators), self.body)
 
 
 class RatingForm(FlaskForm):

@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document of the tickets API, read once from openapi.yml next to this file.
+"""The OpenAPI 3.1 document of the tickets and chat APIs, read once from openapi.yml next to
+this file.
 
 Topics and channels are the installation's (support.yml can be replaced), so the served
 document names them from the support configuration.
@@ -32,4 +33,8 @@ def for_installation() -> dict:
     ):
         fields[name].pop("examples", None)
         fields[name]["enum"] = [*ids, None]
+    # A chat names its topic (never null).
+    chat_topic = served["components"]["schemas"]["NewChat"]["properties"]["topic"]
+    chat_topic.pop("examples", None)
+    chat_topic["enum"] = [t.id for t in config.topics]
     return served

@@ -76,6 +76,8 @@ class Message:
     author: str
     body: str
     files: tuple[FileLine, ...]
+    is_bot: bool = False  # the live chat's answer bot: never shown as a person
+    articles: tuple[dict, ...] = ()  # the bot's suggested articles: {title, url, ...}
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ def _message(message: TicketMessage) -> Message:
         author=message.author_name,
         body=message.body,
         files=tuple(FileLine(a.display_name, a.size) for a in message.attachments),
+        is_bot=message.author_kind == "bot",
+        articles=tuple(message.articles or ()),
     )
 
 

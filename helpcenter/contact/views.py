@@ -14,6 +14,7 @@ from helpcenter import ratelimit
 from helpcenter.articles.services import ArticleNotFound
 from helpcenter.contact import queries, services
 from helpcenter.contact.forms import (
+    DESCRIPTION_MAX,
     ContactForm,
     LookupForm,
     RatingForm,
@@ -123,7 +124,11 @@ def _unsent_form_page():
 @validates_own_text(*SELF_CHECKED_FIELDS)
 def form():
     if request.method == "GET":
-        form = ContactForm(topic=request.args.get("topic", "")[:40])
+        form = ContactForm(
+            topic=request.args.get("topic", "")[:40],
+            # The text a player typed where it could not be sent (the chat closed) comes along.
+            description=request.args.get("description", "")[:DESCRIPTION_MAX] or None,
+        )
         if form.topic_config() is None:
             # An unknown topic in a link shows as no topic, as every part below then says.
             form.topic.data = ""

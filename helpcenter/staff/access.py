@@ -5,6 +5,7 @@
   Supervisors and admins see every tier, may switch between them and act on any ticket.
 - Editors see no tickets: they work on content (the editors' workspace).
 - Reports are for supervisors and admins; the audit log for admins.
+- Live chats are answered by operators, supervisors and admins.
 """
 
 from flask_babel import lazy_gettext as _l
@@ -68,6 +69,11 @@ def may_read_audit(role: str) -> bool:
 
 def may_edit_content(role: str) -> bool:
     return role in (EDITOR, ADMIN)
+
+
+def may_chat(role: str) -> bool:
+    """Whether `role` answers live chats (and counts as someone available to take one)."""
+    return role in (OPERATOR, SUPERVISOR, ADMIN)
 
 
 def assignable_roles(tier: str) -> tuple[str, ...]:

@@ -23,6 +23,9 @@ class StaffMember(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Live chat: "available" or "away", and when it was last set or confirmed by the inbox.
+    presence: Mapped[str] = mapped_column(String(10), default="away", server_default="away")
+    presence_at: Mapped[datetime | None]
 
     # Flask-Login's user interface.
     @property

@@ -21,6 +21,14 @@ Definitions (the period is the `days` days up to `now`; a ticket belongs to it b
   `player_replied` or `evidence_added` event) after the first staff message the player saw.
 - Deflections: the players who said an article solved their problem, by `created_at`.
 - Search: `search.services.report` over the same number of days (it always ends now).
+- Live chat, over the period's chats (tickets with a `chat_state`): started; settled by the
+  answer bot (`chat_end_reason` "bot"), against BOT_SHARE_TARGET of the chats started; handed to
+  a person (`chat_queued_at` set); waiting time `chat_accepted_at - chat_queued_at` over the
+  accepted chats (nearest-rank median and 90th percentile, as above); abandoned: ended as
+  `abandoned` by the worker, or ended by the player (or anyone but the bot or an escalation)
+  without a single message from staff; first answer on time: `first_responded_at <=
+  first_response_due_at` (due CHAT first-response minutes after the player asked for a person,
+  support.yml) over the chats handed to a person that were answered or whose deadline passed.
 """
 
 from dataclasses import dataclass
@@ -29,6 +37,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import aliased
 
+from helpcenter import support
+from helpcenter.chat import states as chat
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
 from helpcenter.search import services as search
@@ -38,6 +48,8 @@ from helpcenter.tickets.models import Deflection, Ticket, TicketEvent, TicketMes
 PERIODS = (7, 30)
 DEFAULT_DAYS = PERIODS[0]
 SATISFACTION_TARGET = 0.85
+# The industry's figure: an answer bot in front of the chat settles up to 40 % of the questions.
+BOT_SHARE_TARGET = 0.40
 SATISFIED_FROM = 4  # ratings of 4 and 5 count as satisfied
 COMMENTS = 20
 TOP_ARTICLES = 10
@@ -91,6 +103,23 @@ class Satisfaction:
 
 
 @dataclass(frozen=True)
+class ChatStats:
+    started: int
+    by_bot: Share  # settled by the answer bot, of the chats started
+    to_person: Share  # handed to a person (queued), of the chats started
+    wait: Times  # from asking for a person to an operator accepting
+    abandoned: Share  # the player left before an answer, of the chats started
+    answered_on_time: Share  # first answer by its due time, of the chats counted
+    first_response_minutes: int  # the chat channel's target (support.yml)
+    bot_target: float = BOT_SHARE_TARGET
+
+    @property
+    def bot_target_met(self) -> bool | None:
+        ratio = self.by_bot.ratio
+        return None if ratio is None else ratio >= self.bot_target
+
+
+@dataclass(frozen=True)
 class Report:
     days: int
     since: datetime
@@ -112,6 +141,7 @@ class Report:
     top_articles: tuple[Count, ...]
     top_queries: tuple[search.QueryStats, ...]
     zero_result_queries: tuple[search.QueryStats, ...]
+    chats: ChatStats
 
 
 def percentile(values: list[timedelta], p: int) -> timedelta | None:
@@ -178,6 +208,7 @@ def report(*, days: int, now: datetime | None = None) -> Report:
         top_articles=_top_articles(since, until),
         top_queries=tuple(top),
         zero_result_queries=tuple(empty),
+        chats=_chats(period, until),
     )
 
 
@@ -246,6 +277,58 @@ def _first_contact_resolution(period) -> Share:
         resolved, ~_escalated_to(), ~reopened, ~player_wrote_again, ~player_event_again
     )
     return Share(_count(first_contact), _count(resolved))
+
+
+def _chats(period, now: datetime) -> ChatStats:
+    staff_wrote = exists().where(
+        TicketMessage.ticket_id == Ticket.id,
+        TicketMessage.author_kind == states.STAFF,
+        TicketMessage.is_internal.is_(False),
+    )
+    rows = db.session.execute(
+        select(
+            Ticket.chat_end_reason,
+            Ticket.chat_state,
+            Ticket.chat_queued_at,
+            Ticket.chat_accepted_at,
+            Ticket.first_responded_at,
+            Ticket.first_response_due_at,
+            staff_wrote.label("staff_wrote"),
+        ).where(period, Ticket.chat_state.is_not(None))
+    ).all()
+    started = len(rows)
+    queued = [row for row in rows if row.chat_queued_at is not None]
+    left = [
+        row
+        for row in rows
+        if row.chat_end_reason == chat.ABANDONED
+        or (
+            row.chat_state == chat.ENDED
+            and row.chat_end_reason not in (chat.BY_BOT, chat.ESCALATED)
+            and not row.staff_wrote
+        )
+    ]
+    try:
+        minutes = support.current().channel(chat.CHANNEL).first_response_minutes
+    except KeyError:
+        minutes = 0
+    return ChatStats(
+        started=started,
+        by_bot=Share(sum(1 for row in rows if row.chat_end_reason == chat.BY_BOT), started),
+        to_person=Share(len(queued), started),
+        wait=_times(
+            [
+                row.chat_accepted_at - row.chat_queued_at
+                for row in queued
+                if row.chat_accepted_at is not None
+            ]
+        ),
+        abandoned=Share(len(left), started),
+        answered_on_time=_on_time(
+            [(row.first_responded_at, row.first_response_due_at) for row in queued], now
+        ),
+        first_response_minutes=minutes,
+    )
 
 
 def _deflection_period(since: datetime, until: datetime):

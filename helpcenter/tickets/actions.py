@@ -100,6 +100,7 @@ class Rule:
 STAFF_ONLY = frozenset({states.STAFF})
 PLAYER_ONLY = frozenset({states.PLAYER})
 STAFF_OR_SYSTEM = frozenset({states.STAFF, states.SYSTEM})
+SYSTEM_ONLY = frozenset({states.SYSTEM})
 
 RULES: dict[str, Rule] = {
     rule.name: rule
@@ -150,6 +151,9 @@ RULES: dict[str, Rule] = {
             fields=("summary",),
         ),
         Rule("close", STAFF_OR_SYSTEM, to(CLOSED, RESOLVED), label=_l("Close now")),
+        # The system, for live chats: the answer bot's articles were enough, or the player left
+        # before anyone answered (helpcenter/chat/services.py).
+        Rule("settle", SYSTEM_ONLY, to(RESOLVED, *OPEN_STATES)),
         # The player, on the status page and through the API.
         Rule("player_reply", PLAYER_ONLY, {**stay(*OPEN_STATES), WAITING: IN_PROGRESS}),
         Rule("add_evidence", PLAYER_ONLY, stay(*OPEN_STATES)),

@@ -38,12 +38,16 @@ def _subject(kind: str, reference: str) -> str:
         "received": gettext("We have received your request %(reference)s", reference=reference),
         "replied": gettext("New reply to your request %(reference)s", reference=reference),
         "resolved": gettext("Your request %(reference)s is resolved", reference=reference),
+        "transcript": gettext("Your chat %(reference)s with the support team", reference=reference),
     }
     return subjects[kind]
 
 
-def queue(ticket: Ticket, kind: str, token: str | None = None) -> OutboxEmail:
-    """Add the email about `kind` to the outbox, in the ticket's language."""
+def queue(ticket: Ticket, kind: str, token: str | None = None) -> OutboxEmail | None:
+    """Add the email about `kind` to the outbox, in the ticket's language; None (nothing to
+    send) for a ticket filed without an email address, as a live chat may be."""
+    if not ticket.email:
+        return None
     with force_locale(ticket.language):
         body = render_template(
             f"tickets/email/{kind}.txt", ticket=ticket, status_url=status_url(ticket, token)

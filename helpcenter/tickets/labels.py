@@ -83,6 +83,9 @@ _EVENTS = {
     "resolved": _l("Resolved"),
     "reopened": _l("You reopened the request"),
     "closed": _l("Closed"),
+    "chat_queued": _l("You asked to talk to a person"),
+    "chat_accepted": _l("An operator joined the chat"),
+    "chat_abandoned": _l("The chat ended: you had left it"),
 }
 _ESCALATED = {
     states.SUPERVISOR: _l("Passed to a supervisor"),

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpcenter.db import Base, utcnow
@@ -11,7 +11,10 @@ from helpcenter.tickets import actions
 
 class Ticket(Base):
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_state_tier", "state", "tier"),)
+    __table_args__ = (
+        Index("ix_ticket_state_tier", "state", "tier"),
+        Index("ix_ticket_chat_state_chat_queued_at", "chat_state", "chat_queued_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(13), unique=True)
@@ -48,6 +51,18 @@ class Ticket(Base):
     # reading cannot both land (the second gets StaleDataError).
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
+    # Live chat (channel "chat" only, NULL otherwise): bot -> queued -> active -> ended; see
+    # helpcenter/chat/states.py.
+    chat_state: Mapped[str | None] = mapped_column(String(10))
+    chat_queued_at: Mapped[datetime | None]  # when the player asked for a person
+    chat_accepted_at: Mapped[datetime | None]
+    chat_ended_at: Mapped[datetime | None]
+    chat_operator_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    # bot, operator, escalated, abandoned or player
+    chat_end_reason: Mapped[str | None] = mapped_column(String(20))
+    # The player's chat page or relay last asked for news (written at most every 15 s).
+    player_seen_at: Mapped[datetime | None]
+
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads a dict)
 
     messages: Mapped[list["TicketMessage"]] = relationship(
@@ -70,13 +85,16 @@ class TicketMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    # player, staff or system
+    # player, staff, system or bot (the chat's answer bot)
     author_kind: Mapped[str] = mapped_column(String(10))
     author_name: Mapped[str] = mapped_column(String(100), default="")
     body: Mapped[str] = mapped_column(Text)
     # Internal notes are for staff only: never shown to the player or sent out.
     is_internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The answer bot's messages: the articles offered, [{"slug", "category", "lang", "title",
+    # "snippet", "url"}], in the chat's language (the snippet is HTML with <mark>).
+    articles: Mapped[list | None] = mapped_column(JSON)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
     attachments: Mapped[list["Attachment"]] = relationship(back_populates="message")

@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from helpcenter import support
+from helpcenter.chat import states as chat_states
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
 from helpcenter.tickets import actions, emails, reference, states, storage, uploads
@@ -517,6 +518,11 @@ def _pause_sla_clocks(ticket: Ticket, waited: timedelta) -> None:
     ticket.tier_since += waited
 
 
+# A chat with the answer bot waits for the player, not for us: its first-response clock starts
+# when the player asks for a person (`chat.services.handoff`).
+_not_with_the_bot = or_(Ticket.chat_state.is_(None), Ticket.chat_state != chat_states.BOT)
+
+
 @dataclass(frozen=True)
 class SlaRun:
     to_supervisor: int
@@ -558,6 +564,7 @@ def run_sla(now: datetime | None = None) -> SlaRun:
             Ticket.tier == states.OPERATOR,
             Ticket.first_responded_at.is_(None),
             Ticket.first_response_due_at <= now,
+            _not_with_the_bot,
         )
     ).all()
     overdue = (
@@ -568,6 +575,7 @@ def run_sla(now: datetime | None = None) -> SlaRun:
                 Ticket.topic.in_(complex_topics),
                 Ticket.resolution_due_at <= now,
                 Ticket.id.not_in(late),
+                _not_with_the_bot,
             )
         ).all()
         if config.escalation.supervisor_when_resolution_missed

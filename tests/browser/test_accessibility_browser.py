@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from helpcenter.chat import services as chat
 from helpcenter.staff import services as staff
 from tests.contact.conftest import file_ticket
 
@@ -111,9 +112,19 @@ def new_context(browser, viewport: str):
     return browser.new_context(locale="en-US", viewport=VIEWPORTS[viewport], bypass_csp=True)
 
 
+@pytest.fixture
+def chat_open(loaded):
+    """An operator available for chats, so the chat is open."""
+    with loaded.test_request_context():
+        member = staff.create_staff(
+            email="leyla@casino.example", role="operator", password=PASSWORD, name="Leyla"
+        )
+        chat.set_presence(member=member, status="available")
+
+
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_public_pages_have_no_serious_accessibility_problem_and_fit_a_phone(
-    live_server, browser, ticket, viewport
+    live_server, browser, ticket, chat_open, viewport
 ):
     context = new_context(browser, viewport)
     page = context.new_page()
@@ -156,6 +167,17 @@ def test_public_pages_have_no_serious_accessibility_problem_and_fit_a_phone(
     _ref, token = ticket
     audit.visit("status page", f"{live_server}/en/status/{token}")
     audit.visit("page not found", f"{live_server}/en/no-such-category/", status=404)
+
+    # The live chat, opened: the start form, then the chat with the answer bot's articles.
+    audit.visit("chat start", f"{live_server}/en/chat")
+    page.get_by_label("What is it about?").select_option("payments")
+    page.get_by_label("Your question").fill("My withdrawal was rejected, why?")
+    page.get_by_role("button", name="Start the chat").click()
+    expect(page.locator(".bot-articles, .message-bot").first).to_be_visible()
+    audit.check("chat with the answer bot")
+    page.get_by_role("button", name="I want to talk to a person").click()
+    expect(page.locator(".chat-queue")).to_be_visible()
+    audit.check("chat in the queue")
     context.close()
     audit.assert_clean()
 

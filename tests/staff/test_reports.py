@@ -322,3 +322,86 @@ def test_a_share_below_its_target_never_reads_as_the_target(app, lang, ratio, sh
     # 11 good ratings of 13 are 84.6 %: shown as "85 %" next to "target 85 %: not met" before.
     with app.test_request_context(f"/{lang}/"), force_locale(lang):
         assert app.jinja_env.filters["share"](ratio) == shown
+
+
+# --- live chat ------------------------------------------------------------------------------------
+
+CHAT_QUESTION = "Как пройти верификацию? Какие документы нужны?"  # the bot finds articles
+CHAT_GREETING = "Здравствуйте"  # the bot finds none: straight to the queue
+SEC = timedelta(seconds=1)
+
+
+@pytest.fixture
+def chats(loaded) -> datetime:
+    """Five chats two days ago: two settled by the bot, one handed over by the player and
+    answered in 1 min, one queued and answered 6 min later (after its 5 min), one abandoned in
+    the queue. Returns `now`."""
+    from helpcenter.chat import services as chat
+    from helpcenter.staff import services as staff
+
+    now = utcnow().replace(second=0, microsecond=0)
+    b = now - timedelta(days=2)
+    with loaded.test_request_context():
+        aysel = staff.create_staff(
+            email="aysel.chat@casino.example", role="operator", password="pw-" * 4, name="Aysel"
+        )
+
+        def start(text: str, at: datetime):
+            chat.set_presence(member=aysel, status="available", now=at)
+            return chat.start_chat(language="ru", topic="verification", message=text, now=at).ticket
+
+        by_bot = start(CHAT_QUESTION, b)
+        chat.bot_resolved(ticket=by_bot, now=b + MIN)
+        handed = start(CHAT_QUESTION, b + 2 * MIN)
+        chat.handoff(ticket=handed, now=b + 3 * MIN)
+        chat.accept(member=aysel, ticket=handed, now=b + 3 * MIN + 30 * SEC)
+        chat.staff_message(member=aysel, ticket=handed, text="Здравствуйте!", now=b + 4 * MIN)
+        chat.end_chat(member=aysel, ticket=handed, now=b + 8 * MIN)
+        late = start(CHAT_GREETING, b + 10 * MIN)
+        chat.accept(member=aysel, ticket=late, now=b + 14 * MIN)
+        chat.staff_message(member=aysel, ticket=late, text="Слушаю вас.", now=b + 16 * MIN)
+        start(CHAT_GREETING, b + 20 * MIN)  # the player leaves: nobody sees them again
+        assert chat.abandon_idle(b + 31 * MIN) == 1
+        also_by_bot = start(CHAT_QUESTION, b + 40 * MIN)
+        chat.bot_resolved(ticket=also_by_bot, now=b + 41 * MIN)
+    return now
+
+
+def test_the_live_chat_numbers(app, chats):
+    with app.app_context():
+        stats = reports.report(days=7, now=chats).chats
+    assert stats.started == 5
+    assert stats.by_bot == Share(2, 5) and stats.bot_target == 0.40 and stats.bot_target_met
+    assert stats.to_person == Share(3, 5)
+    # Accepted 30 s and 4 min after the player asked for a person; the abandoned one never was.
+    assert stats.wait == reports.Times(2, 30 * SEC, 4 * MIN)
+    assert stats.abandoned == Share(1, 5)
+    # Answered 1 min and 6 min after asking (due 5 min); the abandoned one's deadline passed.
+    assert stats.answered_on_time == Share(1, 3) and stats.first_response_minutes == 5
+
+
+def test_the_page_shows_the_live_chat_numbers(chats, console):
+    console.login("supervisor")
+    response = console.client.get("/staff/reports/")
+    html = response.get_data(as_text=True)
+    page = flat(response)
+    for row in (
+        "5 chats started in this period.",
+        "Settled by the answer bot: 40% (benchmark 40%). Benchmark reached",
+        "Settled by the answer bot 40% 2 of 5 chats",
+        "Handed to a person 60% 3 of 5 chats",
+        "Abandoned before an answer 20% 1 of 5 chats",
+        "First answer within 5 minutes 33.3% 1 of 3 chats",
+        "Wait for an operator 2 30 sec 4 min",
+    ):
+        assert row in page, row
+    for label in ("Live chats", "Waiting time for a person"):
+        assert f'<div class="table-scroll" role="region" tabindex="0" aria-label="{label}">' in html
+        assert f'<caption class="visually-hidden">{label}</caption>' in html
+
+
+def test_no_chats_read_no_data(console):
+    console.login("supervisor")
+    page = flat(console.client.get("/staff/reports/"))
+    assert "0 chats started in this period." in page
+    assert "No data: no chats were started in this period." in page
