@@ -412,25 +412,66 @@ class _Uploads:
         self.errors = []
 
 
+def _attempt(
+    reference: str,
+    ticket,
+    form: FlaskForm,
+    name: str,
+    do,
+    *,
+    invalid=None,
+    empty="",
+    refused=_refused,
+):
+    """Run the chat action `do` with its `form` (shown back under `name`): None when it was
+    done, else the chat page with the form and a message. An invalid form says `invalid` (or
+    that it expired), an empty text (ValueError) `empty`, a domain error `refused(error, chat)`.
+    """
+    if not form.validate():
+        if invalid:
+            _invalid(form, invalid)
+        else:
+            _expired()
+        return _page(ticket, 422, **{name: form})
+    try:
+        do()
+    except ValueError:
+        flash(empty, "error")
+        return _page(queries.find_chat(reference), 422, **{name: form})
+    except _DOMAIN_ERRORS as error:
+        flash(refused(error, queries.find_chat(reference)), "error")
+        return _page(queries.find_chat(reference), 409, **{name: form})
+    return None
+
+
 @bp.post("/chats/<reference>/note")
 @csrf.exempt
 @requires(access.may_chat)
 def note(reference: str):
     ticket = _chat_or_404(reference)
     form = NoteForm()
-    if not form.validate():
-        _expired()
-        return _page(ticket, 422, note=form)
-    try:
-        services.note(member=_me(), ticket=ticket, text=form.text.data or "", address=_address())
-    except ValueError:
-        flash(_("Write the note first."), "error")
-        return _page(queries.find_chat(reference), 422, note=form)
-    except _DOMAIN_ERRORS as error:
-        flash(_refused(error, queries.find_chat(reference)), "error")
-        return _page(queries.find_chat(reference), 409, note=form)
+    failed = _attempt(
+        reference,
+        ticket,
+        form,
+        "note",
+        lambda: services.note(
+            member=_me(), ticket=ticket, text=form.text.data or "", address=_address()
+        ),
+        empty=_("Write the note first."),
+    )
+    if failed:
+        return failed
     flash(_("The note was added. Players never see notes."), "success")
     return _back(ticket, "#hc-chat-end")
+
+
+def _transfer_refused(error: Exception, chat) -> str:
+    if isinstance(error, services.TooManyChats):
+        return _("They already hold as many chats as they may. Choose someone else.")
+    if isinstance(error, services.NotAllowed):
+        return _("Choose someone else: they cannot take this chat.")
+    return _refused(error, chat)
 
 
 @bp.post("/chats/<reference>/transfer")
@@ -439,21 +480,19 @@ def note(reference: str):
 def transfer(reference: str):
     ticket = _chat_or_404(reference)
     form = TransferForm()
-    if not form.validate():
-        _invalid(form, _("Choose someone else: they cannot take this chat."))
-        return _page(ticket, 422, transfer=form)
-    try:
-        services.transfer(
+    failed = _attempt(
+        reference,
+        ticket,
+        form,
+        "transfer",
+        lambda: services.transfer(
             member=_me(), ticket=ticket, to_member_id=form.to.data, address=_address()
-        )
-    except _DOMAIN_ERRORS as error:
-        if isinstance(error, services.TooManyChats):
-            flash(_("They already hold as many chats as they may. Choose someone else."), "error")
-        elif isinstance(error, services.NotAllowed):
-            flash(_("Choose someone else: they cannot take this chat."), "error")
-        else:
-            flash(_refused(error, queries.find_chat(reference)), "error")
-        return _page(queries.find_chat(reference), 409, transfer=form)
+        ),
+        invalid=_("Choose someone else: they cannot take this chat."),
+        refused=_transfer_refused,
+    )
+    if failed:
+        return failed
     fresh = queries.find_chat(reference)
     assert fresh is not None and fresh.chat_operator_id is not None  # transferred just now
     name = queries.operator_names([fresh.chat_operator_id]).get(fresh.chat_operator_id, "")
@@ -469,17 +508,20 @@ def transfer(reference: str):
 def escalate(reference: str):
     ticket = _chat_or_404(reference)
     form = EscalateForm()
-    if not form.validate():
-        _invalid(form, _("Say why the chat goes to a supervisor."))
-        return _page(ticket, 422, escalate=form)
-    try:
-        services.escalate(member=_me(), ticket=ticket, reason=form.reason.data, address=_address())
-    except ValueError:
-        flash(_("Say why the chat goes to a supervisor."), "error")
-        return _page(queries.find_chat(reference), 422, escalate=form)
-    except _DOMAIN_ERRORS as error:
-        flash(_refused(error, queries.find_chat(reference)), "error")
-        return _page(queries.find_chat(reference), 409, escalate=form)
+    why = _("Say why the chat goes to a supervisor.")
+    failed = _attempt(
+        reference,
+        ticket,
+        form,
+        "escalate",
+        lambda: services.escalate(
+            member=_me(), ticket=ticket, reason=form.reason.data, address=_address()
+        ),
+        invalid=why,
+        empty=why,
+    )
+    if failed:
+        return failed
     flash(
         _(
             "The chat ended and %(reference)s is now a request for a supervisor, with the "
