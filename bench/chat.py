@@ -1,22 +1,23 @@
 """Live chat under load: 300 chats polling as browsers do, 20 operators replying (`make bench`).
 
-Why polling with ETag/304 and not long-lived connections: the help center runs on sync gunicorn
-workers, where a server-sent-events stream or a long poll holds a whole worker for as long as a
-chat is open; 300 open chats would need 300 workers. A poll every CHAT_POLL_SECONDS is a short
-request instead: the browser sends the change tag it has (If-None-Match), and an unchanged chat
-answers 304 after one indexed read of the ticket's version, so the worker is free again within a
-millisecond or so. It works across hosts without any fan-out: every message and state change is
-in PostgreSQL (and moves the ticket's version), so a player served by one host sees an operator's
-message written on another at their next poll. The cost is up to one poll interval of delay,
-which is inside the 2 s target; this benchmark measures that cost and what it does to the rest of
-the site.
+Why short polls and not long-lived connections: a server-sent-events stream or a long poll holds
+a worker thread (gthread, deploy/gunicorn.conf.py) or a whole sync worker for as long as a chat
+is open; 300 open chats would need 300 of them. A poll every CHAT_POLL_SECONDS is a short request
+instead, and nearly all of them find nothing new: the page sends the change tag of what it shows
+(helpcenter/chat/polling.py), and while it holds, a layer in front of Flask answers 204/304 from
+one indexed read on a connection of its own, about 0.3 ms of work in the process. It works across
+hosts without any fan-out: every message and state change is in PostgreSQL (and moves the
+ticket's version), so a player served by one host sees an operator's message written on another
+at their next poll. The cost is up to one poll interval of delay, inside the 2 s target; this
+benchmark measures that cost and what it does to the rest of the site.
 
-The real app runs under gunicorn with sync workers and production settings on PostgreSQL
-(--database-url, or HELPCENTER_BENCH_DATABASE_URL, else a scratch database created on
-postgresql://postgres@127.0.0.1:5432 and dropped afterwards) and Redis (--redis-url, default
-redis://127.0.0.1:6379/9, or none when it does not answer), after `helpcenter db upgrade` and
-`helpcenter content load content/`, with the rate limits raised so that one loopback address can
-be 320 browsers. In this process, through `chat.services` on the same database: OPERATORS staff
+The real app runs under gunicorn with production settings on PostgreSQL (--database-url, or
+HELPCENTER_BENCH_DATABASE_URL, else a scratch database created on postgresql://postgres@127.0.0.1:5432
+and dropped afterwards) and Redis (--redis-url, default redis://127.0.0.1:6379/9, or none when it
+does not answer), after `helpcenter db upgrade` and `helpcenter content load content/`, with the
+rate limits raised so that one loopback address can be 320 browsers. --shape deploy (the default)
+serves with deploy/gunicorn.conf.py as a web host does (gthread); --shape sync with sync workers,
+for comparison. In this process, through `chat.services` on the same database: OPERATORS staff
 members set available, CHATS chats started (a greeting: the answer bot finds nothing, so each
 joins the queue) and as many as the operators may hold (CHAT_MAX_PER_OPERATOR, 3 each: 60)
 accepted; the others stay queued, their pages polling all the same.
@@ -25,21 +26,23 @@ Measured, in order:
 1. The bare pages alone: `/healthz` and the home page, one request at a time, every PROBE_EVERY,
    for ALONE_SECONDS before the load and again after it (together: the baseline).
 2. For --seconds: every chat's player page (its session cookie obtained by opening the chat page
-   with `?token=`) polls `GET /<lang>/chat/<ref>/messages?after=<id>&shown=<key>` every second
-   with If-None-Match and HX-Request as htmx does, following the cursor each answer carries; each
-   operator (signed in through /staff/login) polls the inbox and each chat they hold every second
-   the same way (following the poller each answer carries), and replies to their chats in turn
-   (`POST /staff/chats/<ref>/messages`); the players of those chats write back
-   (`POST /<lang>/chat/<ref>/messages`). The bare pages are probed as in 1 meanwhile.
-   Players and operators run in two processes of their own (threads, one per browser page).
+   with `?token=`) polls `GET /<lang>/chat/<ref>/messages?after=<id>&shown=<key>&tag=<tag>` every
+   CHAT_POLL_SECONDS with HX-Request, as htmx does, following the cursor each answer carries;
+   each operator (signed in through /staff/login) polls the inbox every 2 * CHAT_POLL_SECONDS and
+   each chat they hold every CHAT_POLL_SECONDS with If-None-Match (following the poller each
+   answer carries), and replies to their chats in turn (`POST /staff/chats/<ref>/messages`); the
+   players of those chats write back (`POST /<lang>/chat/<ref>/messages`). The bare pages are
+   probed as in 1 meanwhile. Players and operators run in two processes of their own (threads,
+   one per browser page, each keeping its connection alive), at a lower priority (nice 10): in
+   life the browsers are on other machines.
 3. Delivery latency: from the start of the POST of a message to the end of the first poll of
    the other side whose answer contains it, p50/p95 each way; messages never seen count as
    failures. Server CPU: user + system seconds (/proc) during 2. of the gunicorn master and
    workers, and of the PostgreSQL backends serving the benchmark's database, per open chat per
    minute.
 
-    .venv/bin/python bench/chat.py [--seconds S] [--chats N] [--operators N] [--workers W]
-                                   [--database-url URL] [--redis-url URL]
+    .venv/bin/python bench/chat.py [--seconds S] [--chats N] [--operators N] [--shape deploy|sync]
+                                   [--workers W] [--database-url URL] [--redis-url URL]
 
 Targets: delivery p95 under 2 s both ways; the bare pages' p95 during the load at most twice
 their p95 alone. Exit status: 0 when every request got its expected status and every message
@@ -87,6 +90,8 @@ from bench.pages import (
 )
 from helpcenter.config import Config
 
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"  # as a web host runs
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCRATCH_DATABASE = "helpcenter_bench_chat"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
@@ -96,7 +101,8 @@ GREETINGS = {"az": "Salam", "ru": "Здравствуйте", "en": "Hello"}
 BARE_PAGES = ("/healthz", "/az/")
 PROBE_EVERY = 0.1  # seconds between two probes of the bare pages
 ALONE_SECONDS = 10.0  # before the load and again after it
-POLL_SECONDS = 1.0
+POLL_SECONDS = Config.CHAT_POLL_SECONDS  # the chat pages' poll
+INBOX_POLL_SECONDS = 2 * POLL_SECONDS  # the inbox's, as its page polls
 OPERATOR_REPLY_EVERY = 3.0  # each operator answers one of their chats this often
 PLAYER_WRITE_EVERY = 10.0  # each player of an accepted chat writes this often
 DRAIN_SECONDS = 10.0  # polling goes on this long after the last message is sent
@@ -112,19 +118,23 @@ MARK = re.compile(r"bench-([op])-(\d+)-(\d+)")
 CSRF = re.compile(r'name="(?:[\w-]*-)?csrf_token"(?: type="hidden")? value="([^"]+)"')
 PLAYER_AFTER = re.compile(r'id="hc-after" value="(\d*)"')
 PLAYER_SHOWN = re.compile(r'id="hc-shown" value="([^"]*)"')
+PLAYER_TAG = re.compile(r'id="hc-tag" value="([^"]*)"')
 STAFF_POLLER = re.compile(r'<div id="hc-chat-poll"[^>]*?hx-get="([^"]+)"', re.S)
 
 
-# --- HTTP as a browser: one cookie jar, a new connection per request ----------------------------
+# --- HTTP as a browser: one cookie jar, kept-alive connections ----------------------------------
 
 
 class Browser:
-    """Cookies kept from Set-Cookie and sent back; each request on a new connection, as the
-    sync workers close every connection after one answer anyway."""
+    """Cookies kept from Set-Cookie and sent back. Each thread (a page of the browser) keeps
+    its connection alive between requests, as browsers and the reverse proxy in front of
+    gunicorn do (deploy/nginx.conf keeps upstream connections); a connection the server
+    closed meanwhile is opened again and the request sent once more, as browsers do."""
 
     def __init__(self, port: int):
         self.port = port
         self.cookies: dict[str, str] = {}
+        self.local = threading.local()
 
     def request(
         self, method: str, path: str, body: dict | None = None, headers: dict | None = None
@@ -137,18 +147,34 @@ class Browser:
         if body is not None:
             data = urlencode(body).encode()
             sent["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT)
+        conn = getattr(self.local, "conn", None)
+        reused = conn is not None
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection(
+                HOST, self.port, timeout=REQUEST_TIMEOUT
+            )
         try:
             conn.request(method, path, body=data, headers=sent)
             response = conn.getresponse()
             payload = response.read().decode("utf-8", errors="replace")
-            for name, value in response.getheaders():
-                if name.lower() == "set-cookie":
-                    key, _, rest = value.partition("=")
-                    self.cookies[key.strip()] = rest.split(";", 1)[0]
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, payload
-        finally:
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
             conn.close()
+            self.local.conn = None
+            if not reused:
+                raise
+            return self.request(method, path, body, headers)  # on a new connection
+        except BaseException:
+            conn.close()
+            self.local.conn = None
+            raise
+        if response.will_close:
+            conn.close()
+            self.local.conn = None
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key.strip()] = rest.split(";", 1)[0]
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, payload
 
 
 def _csrf(page: str) -> str:
@@ -211,10 +237,10 @@ class Run:
                 self.result.failures.append(f"{what}: {type(exc).__name__}: {exc}")
 
 
-def _next_tick(tick: float) -> float:
-    """The poll after the one due at `tick`: a second later, or now when the answer took longer
-    (a browser's timer does not queue up the ticks it missed)."""
-    return max(tick + POLL_SECONDS, time.time())
+def _next_tick(tick: float, every: float = POLL_SECONDS) -> float:
+    """The poll after the one due at `tick`: `every` seconds later, or now when the answer took
+    longer (a browser's timer does not queue up the ticks it missed)."""
+    return max(tick + every, time.time())
 
 
 def _sleep_until(moment: float) -> None:
@@ -242,7 +268,7 @@ def _player(run: Run, port: int, chat: dict) -> None:
     token = _csrf(page)
     after = (PLAYER_AFTER.search(page) or [None, ""])[1]
     shown = (PLAYER_SHOWN.search(page) or [None, ""])[1]
-    etag = ""
+    tag = (PLAYER_TAG.search(page) or [None, ""])[1]
     rng = random.Random(chat["number"])
     next_poll = run.start_at + rng.uniform(0, POLL_SECONDS)
     next_write = (
@@ -269,19 +295,16 @@ def _player(run: Run, port: int, chat: dict) -> None:
                 run.status("player send", status, (303,))
                 continue
             next_poll = _next_tick(next_poll)
-            query = urlencode({"after": after, "shown": shown})
-            headers = {"HX-Request": "true"}
-            if etag:
-                headers["If-None-Match"] = etag
-            status, heads, body = browser.request(
-                "GET", f"{page_path}/messages?{query}", headers=headers
+            query = urlencode({"after": after, "shown": shown, "tag": tag})
+            status, _, body = browser.request(
+                "GET", f"{page_path}/messages?{query}", headers={"HX-Request": "true"}
             )
             at = time.time()
             if run.status("player poll", status, (200, 204, 304)) and status == 200:
                 run.seen(body, at)
                 after = (PLAYER_AFTER.search(body) or [None, after])[1]
                 shown = (PLAYER_SHOWN.search(body) or [None, shown])[1]
-            etag = heads.get("etag", etag)
+                tag = (PLAYER_TAG.search(body) or [None, tag])[1]
         except (OSError, http.client.HTTPException) as exc:
             run.failed("player", exc)
 
@@ -348,7 +371,7 @@ def _operator(run: Run, port: int, operator: dict) -> None:
     for thread in threads:
         thread.start()
     rng = random.Random(operator["email"])
-    next_poll = run.start_at + rng.uniform(0, POLL_SECONDS)
+    next_poll = run.start_at + rng.uniform(0, INBOX_POLL_SECONDS)
     next_reply = run.start_at + rng.uniform(0.5, OPERATOR_REPLY_EVERY) if chats else float("inf")
     turn = itertools.cycle(chats)
     inbox_etag = ""
@@ -375,7 +398,7 @@ def _operator(run: Run, port: int, operator: dict) -> None:
                 )
                 run.status("staff send", status, (302, 303))
                 continue
-            next_poll = _next_tick(next_poll)
+            next_poll = _next_tick(next_poll, INBOX_POLL_SECONDS)
             headers = {"HX-Request": "true"}
             if inbox_etag:
                 headers["If-None-Match"] = inbox_etag
@@ -390,6 +413,10 @@ def _operator(run: Run, port: int, operator: dict) -> None:
 
 def drive_side(side: str, port: int, people: list[dict], times: tuple) -> Side:
     """Run one side (players "p" or operators "o") in this process until `times` says stop."""
+    # The browsers are on other machines in life; here they share the two cores with the
+    # server. At a lower priority they take what the server leaves instead of slowing it down
+    # (the probes of the bare pages keep the normal one).
+    os.nice(10)
     run = Run(side, *times)
     # A side that has not finished long after the end says where its threads are.
     faulthandler.dump_traceback_later(times[2] - time.time() + 60, exit=True)
@@ -591,7 +618,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=_positive_float, default=60.0, help="load (default 60)")
     parser.add_argument("--chats", type=_positive_int, default=300, help="open chats (300)")
     parser.add_argument("--operators", type=_positive_int, default=20, help="operators (20)")
-    parser.add_argument("--workers", type=_positive_int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--shape",
+        choices=("deploy", "sync"),
+        default="deploy",
+        help="deploy: deploy/gunicorn.conf.py (gthread), as a host runs; sync: sync workers",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="gunicorn workers (deploy: one per core, at least 2; sync: two per core)",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("HELPCENTER_BENCH_DATABASE_URL", ""),
@@ -599,7 +636,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"default HELPCENTER_BENCH_DATABASE_URL, else {SCRATCH_DATABASE} on {DEFAULT_SERVER}",
     )
     parser.add_argument("--redis-url", default=DEFAULT_REDIS, help=f"default {DEFAULT_REDIS}")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.workers is None:
+        cores = os.cpu_count() or 1
+        args.workers = max(2, cores) if args.shape == "deploy" else 2 * cores
+    return args
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -691,10 +732,14 @@ def _run(args: argparse.Namespace, database_url: str, data_dir: Path) -> int:
         f"{args.seconds:g} s of load"
     )
     print(f"database: PostgreSQL {parts.hostname}:{parts.port or 5432}{parts.path}")
-    print(f"redis: {redis_note}; gunicorn: {args.workers} sync workers; cores: {os.cpu_count()}")
+    config = GUNICORN_CONFIG if args.shape == "deploy" else None
+    shape = f"{GUNICORN_CONFIG.relative_to(ROOT)} (gthread)" if config else "sync workers"
+    print(
+        f"redis: {redis_note}; gunicorn: {shape}, {args.workers} workers; cores: {os.cpu_count()}"
+    )
     players, operators = create_chats(env, args.chats, args.operators)
     held = sum(len(o["chats"]) for o in operators)
-    with Servers(args.workers, env, data_dir) as servers:
+    with Servers(args.workers, env, data_dir, config) as servers:
         servers.start_app()
         port = servers.app_port
         meter = CpuMeter(servers.started[0].proc.pid, urlsplit(database_url).path.lstrip("/"))

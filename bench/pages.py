@@ -218,14 +218,25 @@ def _free_ports(count: int) -> list[int]:
 
 
 class Server:
-    """One gunicorn master with `workers` sync workers on 127.0.0.1:port, logging to a file."""
+    """One gunicorn master on 127.0.0.1:port, logging to a file: `workers` sync workers, or
+    the settings of `config` (a gunicorn config file, as a host runs) when given."""
 
-    def __init__(self, name: str, target: str, port: int, workers: int, env: dict, log: Path):
+    def __init__(
+        self,
+        name: str,
+        target: str,
+        port: int,
+        workers: int,
+        env: dict,
+        log: Path,
+        config: Path | None = None,
+    ):
         self.name, self.port, self.log = name, port, log
+        shape = ["-c", str(config)] if config else ["--worker-class", "sync"]
         command = [
             str(BIN / "gunicorn"),
+            *shape,
             "--workers", str(workers),
-            "--worker-class", "sync",
             "--bind", f"{HOST}:{port}",
             "--chdir", str(ROOT),
             "--no-control-socket",  # two masters would otherwise share one control socket path
@@ -278,8 +289,8 @@ class Server:
 class Servers:
     """The app and the bare server of one run on two free ports; leaving `with` stops both."""
 
-    def __init__(self, workers: int, env: dict, data_dir: Path):
-        self.workers, self.env, self.data_dir = workers, env, data_dir
+    def __init__(self, workers: int, env: dict, data_dir: Path, config: Path | None = None):
+        self.workers, self.env, self.data_dir, self.config = workers, env, data_dir, config
         self.app_port, self.bare_port = _free_ports(2)
         self.started: list[Server] = []
 
@@ -291,7 +302,8 @@ class Servers:
             server.stop()
 
     def _start(self, name: str, target: str, port: int, env: dict) -> Server:
-        server = Server(name, target, port, self.workers, env, self.data_dir / f"{name}.log")
+        log = self.data_dir / f"{name}.log"
+        server = Server(name, target, port, self.workers, env, log, self.config)
         self.started.append(server)
         return server
 

@@ -31,15 +31,19 @@ workers = max(2, multiprocessing.cpu_count())
 # Requests served at once per process. Image checks and uploads release the GIL for most of their
 # work, so free threads keep /healthz and pages quick while some requests are slow. 12: even when
 # 4 slow uploads and 4 heavy image posts all land on one process, 4 threads are left (8 were not
-# enough there: /healthz waited 10.9 s; bench/resilience.py). At most 15: SQLAlchemy's pool gives
-# each process 5 + 10 connections, and a thread waiting for one waits up to 30 s. Memory: an
+# enough there: /healthz waited 10.9 s; bench/resilience.py). At most HELPCENTER_DATABASE_POOL_SIZE
+# (12) + 4: the connections a process keeps, and a thread waiting for one waits up to 30 s; the
+# chat polls' fast path keeps 4 more (helpcenter/chat/polling.py). Memory: an
 # image check holds its decoded pixels (about 100 MB at the 25-megapixel cap) while it runs.
 threads = 12
 # Connections a process keeps open (waiting ones cost a socket, not a thread).
 worker_connections = 1000
 # Restart a process now and then (bounded memory growth); jitter keeps them from restarting at once.
-max_requests = 5000
-max_requests_jitter = 500
+# Counted in requests, and every open chat page polls once a second: 300 open chats are about
+# 350 requests a second, so 5,000 restarted each process every 15 s or so (bench/chat.py), and
+# a restart costs a second of CPU and a slow answer to whoever waits meanwhile.
+max_requests = 200000
+max_requests_jitter = 20000
 
 # --- timeouts --------------------------------------------------------------------------------
 # A process that stops answering the master's heartbeat for this long is killed and replaced.
@@ -90,7 +94,14 @@ _STATUS_SECRET = re.compile(r"(/status/)[^/?]+")
 
 
 class AccessLogger(glogging.Logger):
-    """gunicorn's logger, with the status page's token replaced by `<token>` in access lines."""
+    """gunicorn's logger, with the status page's token replaced by `<token>` in access lines,
+    and without the chat polls answered "unchanged" before the app (helpcenter/chat/polling.py):
+    every open chat page polls once a second, a million lines an hour for 300 chats."""
+
+    def access(self, resp, req, environ, request_time):
+        if environ.get("helpcenter.unchanged_poll"):
+            return
+        super().access(resp, req, environ, request_time)
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter.articles import cli as articles_cli
     from helpcenter.articles import views as articles_views
     from helpcenter.chat import api as chat_api
+    from helpcenter.chat import polling as chat_polling
     from helpcenter.chat import staff_views as chat_staff_views
     from helpcenter.chat import views as chat_views
     from helpcenter.contact import api as contact_api
@@ -76,4 +77,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(tickets_cli.files)
     app.cli.add_command(staff_cli.staff)
     app.cli.add_command(worker)
+    # Last, so that it is the outermost layer: an unchanged chat poll never reaches Flask.
+    app.wsgi_app = chat_polling.FastPolls(app.wsgi_app, app)  # type: ignore[method-assign]
     return app

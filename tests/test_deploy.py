@@ -2,10 +2,12 @@
 
 import os
 import re
+import runpy
 import shlex
 import socket
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from helpcenter import config, create_app
@@ -119,3 +121,48 @@ def test_gunicorn_config_serves_with_threads_and_keeps_secrets_out_of_the_access
     assert re.search(r"Booting worker with pid", text)
     assert '"GET /xx/status/<token> HTTP/1.1" 404' in line
     assert "Secret-Token-123" not in text and "player%40example.com" not in text
+
+
+def test_the_access_log_leaves_out_unchanged_chat_polls(tmp_path):
+    """Every open chat page polls once a second; the ones answered "unchanged" before the app
+    are not logged, every other request is."""
+    from gunicorn.config import Config
+
+    settings = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    cfg = Config()
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    cfg.set("access_log_format", settings["access_log_format"])
+    logger = settings["AccessLogger"](cfg)
+
+    class Answer:
+        status = "204 No Content"
+        sent = 0
+        headers = ()
+
+    class Asked:
+        headers = ()
+        method, path, query, uri, version = "GET", "/en/chat/HC-1/messages", "", "", (1, 1)
+
+    poll = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/en/chat/HC-1/messages",
+        "RAW_URI": "/en/chat/HC-1/messages",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "QUERY_STRING": "",
+    }
+    logger.access(Answer(), Asked(), {**poll, "helpcenter.unchanged_poll": True}, timedelta(0))
+    logger.access(Answer(), Asked(), poll, timedelta(0))
+    for handler in logger.access_log.handlers:
+        handler.flush()
+    lines = (tmp_path / "access.log").read_text().splitlines()
+    assert len(lines) == 1 and "/en/chat/HC-1/messages" in lines[0]
+
+
+def test_a_postgresql_pool_keeps_a_connection_per_gunicorn_thread(tmp_path):
+    app = create_app(
+        {"DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/none", "DATA_DIR": str(tmp_path)}
+    )
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    settings = (DEPLOY / "gunicorn.conf.py").read_text()
+    threads = int(re.search(r"^threads = (\d+)", settings, re.M).group(1))
+    assert options["pool_size"] == threads and options["pool_pre_ping"]

@@ -4,8 +4,10 @@ operators' inbox, and the change tag the polling pages answer 304 with."""
 import math
 import statistics
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, bindparam, case, cast, func, or_, select
+from sqlalchemy.orm import aliased
 
 from helpcenter.chat import states as chat
 from helpcenter.extensions import db
@@ -48,33 +50,75 @@ def messages_after(
     return list(db.session.scalars(query.order_by(TicketMessage.id)))
 
 
-def change_tag(ticket: Ticket) -> str:
-    """An ETag of the chat as it is now: every message and state change moves it."""
-    return f'"{ticket.id}-{ticket.version}"'
+_queued = aliased(Ticket)
+# The queue in one scan: its size and who is in it, as text ("3-1207").
+_QUEUE = (
+    select(
+        cast(func.count(_queued.id), String)
+        .concat("-")
+        .concat(cast(func.coalesce(func.sum(_queued.id), 0), String))
+    )
+    .where(_queued.chat_state == chat.QUEUED)
+    .scalar_subquery()
+)
+_POLL_STATE = select(
+    Ticket.version,
+    Ticket.chat_state,
+    # Read only for a waiting chat (the others' state does not depend on the queue).
+    case((Ticket.chat_state == chat.QUEUED, _QUEUE), else_=None),
+).where(Ticket.id == bindparam("ticket_id"))
 
 
-def change_tag_of(ticket_id: int) -> str | None:
-    """The change tag read from the database alone (one indexed column): what a poll
-    compares with If-None-Match before loading anything else. None: no such ticket."""
-    version = db.session.scalar(select(Ticket.version).where(Ticket.id == ticket_id))
-    return None if version is None else f'"{ticket_id}-{version}"'
+def poll_state(execute, ticket_id: int) -> str | None:
+    """What a chat's pages show, as a short text that changes when they would: the chat's
+    version (every message and state change moves it) and, while it waits, the queue (its
+    size and who is in it: the place in line and the expected wait move with them). One read;
+    `execute` is a session's or a connection's (the polls' fast path). None: no such chat."""
+    row = execute(_POLL_STATE, {"ticket_id": ticket_id}).first()
+    if row is None:
+        return None
+    version, state, queue = row
+    return f"{version}q{queue}" if state == chat.QUEUED else str(version)
 
 
-def access_tag(reference_text: str, token: str) -> tuple[int, str] | None:
-    """The chat's id and change tag when `token` is the private token of the chat with this
-    reference, else None: one read of an indexed row, what a player's poll checks before
-    anything else (player pages)."""
+_INBOX_STATE = select(
+    func.count(Ticket.id),
+    func.coalesce(func.sum(Ticket.id), 0),
+    func.coalesce(func.sum(Ticket.chat_operator_id), 0),
+    select(StaffMember.presence).where(StaffMember.id == bindparam("member_id")).scalar_subquery(),
+).where(Ticket.chat_state.in_((chat.QUEUED, chat.ACTIVE)))
+
+
+def inbox_minute(member_id: int, now: datetime | None = None) -> str:
+    """The minute a member's inbox shows its waiting times for (part of its state). Each member's
+    minute starts at a second of their own, so that the inboxes are not all drawn again at once
+    when the clock's minute turns."""
+    moment = (now or datetime.now(UTC)) + timedelta(seconds=(member_id * 37) % 60)
+    return moment.strftime("%Y%m%d%H%M")
+
+
+def inbox_state(execute, member_id: int, minute: str) -> str:
+    """What a member's inbox shows, as a short text: one aggregate over the waiting and active
+    chats (any arrival, acceptance, transfer or end moves it), the member's presence, and
+    `minute` (the shown waiting minutes change with it)."""
+    # Not the chats' versions: every message would move it, and the inbox shows none.
+    count, ids, holders, presence = execute(_INBOX_STATE, {"member_id": member_id}).one()
+    return f"{presence or 'none'}-{count}-{ids}-{holders}-{minute}"
+
+
+def chat_id_for_token(reference_text: str, token: str) -> int | None:
+    """The id of the chat with this reference when `token` is its private token, else None:
+    one read of an indexed row, what a player's page checks before anything else."""
     canonical = reference.normalize(reference_text or "")
     if canonical is None or not token or len(token) > 100:
         return None
-    row = db.session.execute(
-        select(Ticket.id, Ticket.version).where(
+    return db.session.scalar(
+        select(Ticket.id).where(
             Ticket.reference == canonical,
             Ticket.token_hash == hash_secret(token),
             Ticket.chat_state.is_not(None),
         )
-    ).first()
-    return None if row is None else (row.id, f'"{row.id}-{row.version}"')
+    )
 
 
 def queue_position(ticket: Ticket) -> int | None:
@@ -113,15 +157,21 @@ def estimated_wait_minutes(position: int) -> int:
     return max(1, math.ceil(median * position))
 
 
+# The inbox lists this many waiting chats, the longest waiting first, and counts the others: a
+# list of hundreds helps nobody choose, and drawing it cost 60 ms a poll (bench/chat.py).
+INBOX_WAITING_SHOWN = 50
+
+
 @dataclass(frozen=True)
 class Inbox:
-    waiting: list[Ticket]  # queued, longest waiting first
+    waiting: list[Ticket]  # queued, longest waiting first (at most INBOX_WAITING_SHOWN)
     mine: list[Ticket]  # active, held by the member
     others_active: list[Ticket]  # active, held by someone else
+    waiting_count: int  # all the queued chats
 
     @property
-    def waiting_count(self) -> int:
-        return len(self.waiting)
+    def more_waiting(self) -> int:
+        return self.waiting_count - len(self.waiting)
 
 
 def inbox(member: StaffMember) -> Inbox:
@@ -130,7 +180,9 @@ def inbox(member: StaffMember) -> Inbox:
         select(Ticket)
         .where(Ticket.chat_state == chat.QUEUED)
         .order_by(Ticket.chat_queued_at, Ticket.id)
+        .limit(INBOX_WAITING_SHOWN)
     ).all()
+    count = len(waiting) if len(waiting) < INBOX_WAITING_SHOWN else waiting_count()
     active = db.session.scalars(
         select(Ticket)
         .where(Ticket.chat_state == chat.ACTIVE)
@@ -140,7 +192,28 @@ def inbox(member: StaffMember) -> Inbox:
         waiting=list(waiting),
         mine=[t for t in active if t.chat_operator_id == member.id],
         others_active=[t for t in active if t.chat_operator_id != member.id],
+        waiting_count=count,
     )
+
+
+def first_messages(tickets) -> dict[int, str]:
+    """The first message the player wrote in each of these chats (its subject when none), in
+    one read: what the inbox shows of a waiting chat."""
+    ids = [t.id for t in tickets]
+    first = (
+        select(func.min(TicketMessage.id))
+        .where(TicketMessage.ticket_id.in_(ids), TicketMessage.author_kind == "player")
+        .group_by(TicketMessage.ticket_id)
+    )
+    rows = (
+        db.session.execute(
+            select(TicketMessage.ticket_id, TicketMessage.body).where(TicketMessage.id.in_(first))
+        ).all()
+        if ids
+        else []
+    )
+    bodies = {ticket_id: body for ticket_id, body in rows}
+    return {t.id: bodies.get(t.id, t.subject) for t in tickets}
 
 
 def operator_names(ids) -> dict[int, str]:
@@ -168,18 +241,3 @@ def waiting_count() -> int:
         db.session.scalar(select(func.count(Ticket.id)).where(Ticket.chat_state == chat.QUEUED))
         or 0
     )
-
-
-def inbox_tag(member: StaffMember, minute: str) -> str:
-    """An ETag of `member`'s inbox as it is now: one aggregate over the waiting and active
-    chats (any arrival, acceptance, transfer or end moves it), the member's presence, and
-    `minute` (the shown waiting minutes change with it)."""
-    # Not the chats' versions: every message would move the tag, and the inbox shows none.
-    count, ids, holders = db.session.execute(
-        select(
-            func.count(Ticket.id),
-            func.coalesce(func.sum(Ticket.id), 0),
-            func.coalesce(func.sum(Ticket.chat_operator_id), 0),
-        ).where(Ticket.chat_state.in_((chat.QUEUED, chat.ACTIVE)))
-    ).one()
-    return f'"inbox-{member.id}-{member.presence}-{count}-{ids}-{holders}-{minute}"'

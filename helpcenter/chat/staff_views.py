@@ -4,7 +4,7 @@ actions (accept, reply with saved replies and files, note, transfer, escalate, e
 Thin views: parse the form, call `chat.services` (which checks, audits and records events),
 turn a domain error into a message for the staff member, and answer htmx with a fragment and a
 plain form with a redirect (303). The inbox and the conversation poll with htmx; an unchanged
-one answers 304 to the change tag it sent in If-None-Match, from one cheap query.
+one answers 304 to the change tag it sent in If-None-Match, mostly before Flask (`polling`).
 """
 
 from datetime import UTC, datetime
@@ -27,10 +27,10 @@ from wtforms import HiddenField, IntegerField, MultipleFileField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired
 
 from helpcenter import ratelimit
-from helpcenter.chat import queries, services
+from helpcenter.chat import polling, queries, services
 from helpcenter.chat import states as chat
 from helpcenter.contact.forms import _read_files
-from helpcenter.extensions import csrf, htmx
+from helpcenter.extensions import csrf, db, htmx
 from helpcenter.forms import clean
 from helpcenter.i18n import _
 from helpcenter.staff import access, replies
@@ -108,21 +108,6 @@ def _invalid(form: FlaskForm, message: str) -> None:
         flash(message, "error")
 
 
-def _minute() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d%H%M")
-
-
-def _not_modified(tag: str) -> bool:
-    return tag.strip('"') in request.if_none_match
-
-
-def _unchanged(tag: str):
-    response = current_app.response_class(status=304)
-    response.headers["ETag"] = tag
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
 # --- presence ------------------------------------------------------------------------------------
 
 
@@ -156,15 +141,16 @@ def presence():
 def inbox():
     me = _me()
     services.touch_presence(member=me)
-    tag = queries.inbox_tag(me, _minute())
-    if htmx and _not_modified(tag):
-        return _unchanged(tag)
+    state = queries.inbox_state(db.session.execute, me.id, queries.inbox_minute(me.id))
+    if htmx and polling.still_shown(polling.INBOX, me.id, state):
+        return polling.unchanged_answer()
+    tag = polling.etag(polling.new_tag(polling.INBOX, me.id, state))
     box = queries.inbox(me)
     context = {
         "box": box,
         "tag": tag,
         "names": queries.operator_names(t.chat_operator_id for t in box.mine + box.others_active),
-        "first_messages": {t.id: _first_message(t) for t in box.waiting},
+        "first_messages": queries.first_messages(box.waiting),
         "now": datetime.now(UTC),
         "poll_seconds": current_app.config["CHAT_POLL_SECONDS"] * 2,
         "max_chats": current_app.config["CHAT_MAX_PER_OPERATOR"],
@@ -175,13 +161,6 @@ def inbox():
     response = varying(render_template(template, **context))
     response.headers["ETag"] = tag
     return response
-
-
-def _first_message(ticket) -> str:
-    for message in ticket.messages:
-        if message.author_kind == "player":
-            return message.body
-    return ticket.subject
 
 
 # --- one chat ------------------------------------------------------------------------------------
@@ -213,7 +192,18 @@ def _page(ticket, status: int = 200, **forms):
     return render_template("chat/staff_chat.html", **context), status
 
 
-def _chat_context(ticket) -> dict:
+def _tag(ticket) -> str:
+    """The change tag of what the page is about to show (If-None-Match of its poller): read
+    first, then the chat again, so that anything newer moves it."""
+    state = queries.poll_state(db.session.execute, ticket.id)
+    db.session.refresh(ticket)
+    if not access.may_handle(current_user.role, ticket.tier):
+        abort(404)
+    return polling.etag(polling.new_tag(polling.STAFF, ticket.id, state, ticket.reference))
+
+
+def _chat_context(ticket, tag: str | None = None) -> dict:
+    tag = tag or _tag(ticket)
     messages = queries.messages_after(ticket.id, 0, include_internal=True)
     me = _me()
     holder = queries.operator_names([ticket.chat_operator_id] if ticket.chat_operator_id else [])
@@ -221,7 +211,7 @@ def _chat_context(ticket) -> dict:
         "ticket": ticket,
         "messages": messages,
         "last_id": messages[-1].id if messages else 0,
-        "tag": queries.change_tag(ticket),
+        "tag": tag,
         "seen": _seen(ticket),
         "holder": holder.get(ticket.chat_operator_id, ""),
         "mine": ticket.chat_operator_id == me.id,
@@ -254,30 +244,38 @@ def chat_page(reference: str):
 @bp.get("/chats/<reference>/messages")
 @requires(access.may_chat)
 def messages(reference: str):
-    """New messages after `after` (htmx poll): 304 when the change tag matches If-None-Match,
-    204 when nothing is new; a plain request gets the whole page."""
+    """New messages after `after` (htmx poll): 304 while the change tag sent as If-None-Match
+    holds (mostly answered before Flask, `polling.FastPolls`); a plain request gets the page."""
     ticket = _chat_or_404(reference)
     if not htmx:
         return redirect(url_for(".chat_page", reference=ticket.reference) + "#hc-chat-end")
-    tag = queries.change_tag(ticket)
-    if _not_modified(tag):
-        return _unchanged(tag)
+    state = queries.poll_state(db.session.execute, ticket.id)
+    if polling.still_shown(polling.STAFF, ticket.id, state, ticket.reference):
+        return polling.unchanged_answer()
+    tag = _tag(ticket)
     after = request.args.get("after", "0")
     after_id = int(after) if after.isdigit() and len(after) < 12 else 0
     new = queries.messages_after(ticket.id, after_id, include_internal=True)
     state_changed = request.args.get("seen") != _seen(ticket)
-    context = _chat_context(ticket) | {
-        "new": new,
-        "last_id": new[-1].id if new else after_id,
-        "state_changed": state_changed,
-        "reply": MessageForm(formdata=None),
-        "note_form": NoteForm(formdata=None),
-        "transfer_form": TransferForm(formdata=None),
-        "escalate_form": EscalateForm(formdata=None),
-        "action_form": ActionForm(formdata=None),
-        "canned": None,
-        "open_action": "",
-    }
+    if state_changed:  # the state line and the actions are drawn again
+        context = _chat_context(ticket, tag) | {
+            "reply": MessageForm(formdata=None),
+            "note_form": NoteForm(formdata=None),
+            "transfer_form": TransferForm(formdata=None),
+            "escalate_form": EscalateForm(formdata=None),
+            "action_form": ActionForm(formdata=None),
+            "canned": None,
+            "open_action": "",
+        }
+    else:  # only the new messages and the next poll
+        context = {
+            "ticket": ticket,
+            "tag": tag,
+            "seen": _seen(ticket),
+            "poll_seconds": current_app.config["CHAT_POLL_SECONDS"],
+        }
+    context |= {"new": new, "last_id": new[-1].id if new else after_id}
+    context["state_changed"] = state_changed
     response = varying(render_template("chat/_staff_poll.html", **context))
     response.headers["ETag"] = tag
     return response

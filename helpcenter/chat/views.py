@@ -3,9 +3,9 @@ operator, the message box, and the poll that brings new messages.
 
 Access to a chat takes its private token, kept in the session (`session["chats"]`) by the
 browser that started it, or given once as `?token=` (then moved into the session). Anyone
-else gets a 404. The poll answers 304 when If-None-Match matches the chat's change tag,
-checked with one indexed row read before anything else is loaded, and 204 when there is
-nothing new for the page; otherwise only the new messages and the state box (out of band).
+else gets a 404. The poll sends the change tag of what the page shows (`polling`): while it
+holds, the answer is an empty 204, mostly given before Flask by `polling.FastPolls`; otherwise
+the new messages, the state box when it changed (out of band) and a new tag.
 Without JavaScript every form posts and redirects back to the chat page.
 """
 
@@ -26,13 +26,14 @@ from flask import (
 )
 
 from helpcenter import ratelimit
-from helpcenter.chat import queries, services
+from helpcenter.chat import polling, queries, services
 from helpcenter.chat import states as chat
 from helpcenter.chat.forms import ChatActionForm, MessageForm, StartChatForm
 from helpcenter.contact.forms import RatingForm
 from helpcenter.db import utcnow
 from helpcenter.extensions import db, htmx
 from helpcenter.i18n import _
+from helpcenter.tickets import reference as reference_numbers
 from helpcenter.tickets import services as tickets
 from helpcenter.tickets import states as ticket_states
 from helpcenter.tickets.actions import PLAYER
@@ -109,12 +110,23 @@ def _token(reference: str) -> str:
     return (session.get(CHATS) or {}).get(reference, "")
 
 
-def _chat_or_404(reference: str) -> Ticket:
-    """The chat this session holds the token of; 404 for anyone else."""
-    found = queries.access_tag(reference, _token(reference))
-    if found is None:
+def _chat_id_or_404(reference: str) -> int:
+    """The id of the chat this session holds the token of; 404 for anyone else."""
+    ticket_id = queries.chat_id_for_token(reference, _token(reference))
+    if ticket_id is None:
         abort(404)
-    return db.session.get_one(Ticket, found[0])
+    return ticket_id
+
+
+def _chat_or_404(reference: str) -> Ticket:
+    return db.session.get_one(Ticket, _chat_id_or_404(reference))
+
+
+def _tag(ticket_id: int, ref: str) -> str:
+    """The change tag of what the page is about to show: read before the messages and the
+    state, so that anything newer moves it (and the next poll brings it)."""
+    state = queries.poll_state(db.session.execute, ticket_id)
+    return polling.new_tag(polling.PLAYER, ticket_id, state, ref)
 
 
 # --- starting a chat -----------------------------------------------------------------------------
@@ -183,12 +195,15 @@ def _state(ticket: Ticket) -> dict:
 
 
 def _page(ticket: Ticket, *, message_form=None, rating_form=None, status: int = 200):
+    tag = _tag(ticket.id, ticket.reference)
+    db.session.refresh(ticket)  # as new as its tag
     messages = queries.messages_after(ticket.id)
     token = _token(ticket.reference)
     return (
         render_template(
             "chat/chat.html",
             ticket=ticket,
+            tag=tag,
             messages=messages,
             last_id=messages[-1].id if messages else 0,
             box=_state(ticket),
@@ -206,10 +221,10 @@ def _page(ticket: Ticket, *, message_form=None, rating_form=None, status: int = 
 def page(reference: str):
     given = request.args.get("token", "")
     if given:
-        found = queries.access_tag(reference, given)
-        if found is None:
+        ticket_id = queries.chat_id_for_token(reference, given)
+        if ticket_id is None:
             abort(404)
-        ticket = db.session.get_one(Ticket, found[0])
+        ticket = db.session.get_one(Ticket, ticket_id)
         _remember(ticket.reference, given)
         return redirect(url_for(".page", reference=ticket.reference), 303)
     ticket = _chat_or_404(reference)
@@ -223,40 +238,50 @@ def _after_param(value: str) -> int:
 
 @bp.get("/chat/<reference>/messages")
 def poll(reference: str):
-    """The messages after `after`, and the state box when it changed (htmx polling)."""
-    found = queries.access_tag(reference, _token(reference))
-    if found is None:
-        abort(404)
-    ticket_id, tag = found
-    if request.if_none_match.contains_raw(tag) if request.if_none_match else False:
-        response = Response(status=304)
-        response.headers["ETag"] = tag
-        return response
+    """The messages after `after`, and the state box when it changed (htmx polling).
+
+    An unchanged chat (the `tag` the page sent still holds) answers 204, and is mostly
+    answered before Flask (`polling.FastPolls`); any other answer carries a new tag.
+    """
+    ticket_id = _chat_id_or_404(reference)
     if not htmx:
         return redirect(url_for(".page", reference=reference, _anchor="hc-messages"))
+    ref = reference_numbers.normalize(reference) or ""
+    state = queries.poll_state(db.session.execute, ticket_id)
     ticket = db.session.get_one(Ticket, ticket_id)
     services.player_seen(ticket=ticket)
+    if polling.still_shown(polling.PLAYER, ticket_id, state, ref):
+        return polling.unchanged_answer()
+    tag = polling.new_tag(polling.PLAYER, ticket_id, state, ref)
     after = _after_param(request.args.get("after", ""))
     messages = queries.messages_after(ticket.id, after)
-    box = _state(ticket)
-    if not messages and request.args.get("shown") == box["key"]:
-        response = Response(status=204)
-    else:
-        response = current_app.make_response(_fragment(ticket, messages, after, box))
-    response.headers["ETag"] = tag
+    response = current_app.make_response(_fragment(ticket, messages, after, _state(ticket), tag))
+    response.headers["ETag"] = polling.etag(tag)
     return response
 
 
-def _fragment(ticket: Ticket, messages, after: int, box: dict, **extra) -> str:
+def _fragment(ticket: Ticket, messages, after: int, box: dict, tag: str, **extra) -> str:
+    """The new messages and the cursor, and the state box (with its forms) when the page
+    shows another (`shown`)."""
+    redraw = request.values.get("shown") != box["key"]
+    forms = {}
+    if redraw:
+        forms = {
+            "action_form": ChatActionForm(formdata=None),
+            "rating_form": RatingForm(formdata=None, prefix="rating"),
+            "status_url": url_for(
+                "contact.status_page", access=_token(ticket.reference), _external=True
+            ),
+        }
     return render_template(
         "chat/_new.html",
         ticket=ticket,
+        tag=tag,
         messages=messages,
         last_id=messages[-1].id if messages else after,
         box=box,
-        action_form=ChatActionForm(formdata=None),
-        rating_form=RatingForm(formdata=None, prefix="rating"),
-        status_url=url_for("contact.status_page", access=_token(ticket.reference), _external=True),
+        redraw=redraw,
+        **forms,
         **extra,
     )
 
@@ -282,12 +307,14 @@ def send(reference: str):
     services.player_seen(ticket=ticket)
     if htmx:
         after = form.after_id()
+        tag = _tag(ticket.id, ticket.reference)
         ticket = db.session.get_one(Ticket, ticket.id)
         html = _fragment(
             ticket,
             queries.messages_after(ticket.id, after),
             after,
             _state(ticket),
+            tag,
             compose=MessageForm(formdata=None),
         )
         return html

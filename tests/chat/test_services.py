@@ -326,13 +326,16 @@ def test_queue_position_and_estimated_wait(people):
     assert queries.inbox(aysel).waiting_count == 2
 
 
-def test_every_message_and_state_change_moves_the_change_tag(people):
+def state_of(ticket: Ticket) -> str | None:
+    return queries.poll_state(db.session.execute, ticket.id)
+
+
+def test_every_message_and_state_change_moves_the_poll_state(people):
     aysel, _, _ = people
     ticket = start()
-    tags = [queries.change_tag(ticket)]
-    assert queries.change_tag_of(ticket.id) == tags[-1]
+    states = [state_of(ticket)]
     services.player_seen(ticket=ticket, now=NOON)  # seen: no news for anyone
-    assert queries.change_tag_of(ticket.id) == tags[-1]
+    assert state_of(ticket) == states[-1]
     assert ticket.player_seen_at == NOON
     for change in (
         lambda: services.player_message(ticket=ticket, text="Алло?", now=NOON),
@@ -341,9 +344,25 @@ def test_every_message_and_state_change_moves_the_change_tag(people):
         lambda: services.end_chat(member=aysel, ticket=ticket, now=NOON),
     ):
         change()
-        tags.append(queries.change_tag_of(ticket.id))
-        assert tags[-1] == queries.change_tag(ticket)
-    assert len(set(tags)) == len(tags)
+        states.append(state_of(ticket))
+    assert len(set(states)) == len(states)
+    assert queries.poll_state(db.session.execute, ticket.id + 1000) is None
+
+
+def test_a_waiting_chat_s_poll_state_moves_with_the_queue(people):
+    """The place in line shown to a waiting player changes with others' chats."""
+    aysel, _, _ = people
+    first, second = start(), start()
+    before = state_of(second)
+    third = start()  # joins behind: the queue changed
+    assert state_of(second) != before
+    before = state_of(second)
+    services.accept(member=aysel, ticket=first, now=NOON)  # second moves up
+    assert state_of(second) != before
+    # An active chat's state ignores the queue.
+    active = state_of(first)
+    services.accept(member=aysel, ticket=third, now=NOON)
+    assert state_of(first) == active
 
 
 def test_player_seen_is_written_at_most_every_15_seconds(people):

@@ -2,6 +2,7 @@
 the inbox, accepting, replying, notes, transfer, escalation, ending, polling and access."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -217,7 +218,7 @@ def test_polling_new_messages_with_the_change_tag(accepted, team):
     aysel, ref = accepted
     page = aysel.get(f"/staff/chats/{ref}").get_data(as_text=True)
     poll_url = re.search(r'hx-get="(/staff/chats/[^"]+/messages\?[^"]+)"', page).group(1)
-    tag = re.search(r"hx-headers='\{\"If-None-Match\": \"\\\"(\d+-\d+)", page)
+    tag = re.search(r"hx-headers='\{\"If-None-Match\": \"\\\"(s\.[\w.-]+)", page)
     headers = {"HX-Request": "true", "If-None-Match": f'"{tag.group(1)}"'}
     poll_url = poll_url.replace("&amp;", "&")
 
@@ -328,3 +329,28 @@ def test_the_chat_page_shows_the_bot_articles_and_marks_notes(team):
     page = aysel.get(f"/staff/chats/{ref}").get_data(as_text=True)
     note = re.search(r'<li class="message message-note">.*?</li>', page, re.S).group(0)
     assert "Паспорт просрочен" in note and "Internal note" in note
+
+
+def test_the_inbox_lists_the_longest_waiting_and_counts_the_others(waiting, team, monkeypatch):
+    aysel, first = waiting
+    second = start_chat(team, "Второй вопрос")
+    third = start_chat(team, "Третий вопрос")
+    monkeypatch.setattr(queries, "INBOX_WAITING_SHOWN", 2)
+    html = aysel.get("/staff/chats").get_data(as_text=True)
+    assert first in html and second in html and third not in html
+    assert "1 more chat is waiting after these." in html
+    assert "<title>(3) Chats · Staff console</title>" in html
+
+
+def test_each_member_s_inbox_minute_turns_at_a_second_of_its_own():
+    noon = datetime(2026, 12, 7, 12, 0, 0, tzinfo=UTC)
+    turns = {
+        member: next(
+            second
+            for second in range(61)
+            if queries.inbox_minute(member, noon + timedelta(seconds=second))
+            != queries.inbox_minute(member, noon)
+        )
+        for member in range(1, 6)
+    }
+    assert len(set(turns.values())) == 5  # five members, five different seconds
