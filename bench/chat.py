@@ -24,7 +24,8 @@ accepted; the others stay queued, their pages polling all the same.
 
 Measured, in order:
 1. The bare pages alone: `/healthz` and the home page, one request at a time, every PROBE_EVERY,
-   for ALONE_SECONDS before the load and again after it (together: the baseline).
+   for ALONE_SECONDS before the load and again after it (together: the baseline), after
+   WARM_UP_PROBES of each that are not measured.
 2. For --seconds: every chat's player page (its session cookie obtained by opening the chat page
    with `?token=`) polls `GET /<lang>/chat/<ref>/messages?after=<id>&shown=<key>&tag=<tag>` every
    CHAT_POLL_SECONDS with HX-Request, as htmx does, following the cursor each answer carries;
@@ -101,6 +102,7 @@ GREETINGS = {"az": "Salam", "ru": "Здравствуйте", "en": "Hello"}
 BARE_PAGES = ("/healthz", "/az/")
 PROBE_EVERY = 0.1  # seconds between two probes of the bare pages
 ALONE_SECONDS = 10.0  # before the load and again after it
+WARM_UP_PROBES = 40  # of each bare page, not measured, before the first of them
 POLL_SECONDS = Config.CHAT_POLL_SECONDS  # the chat pages' poll
 INBOX_POLL_SECONDS = 2 * POLL_SECONDS  # the inbox's, as its page polls
 OPERATOR_REPLY_EVERY = 3.0  # each operator answers one of their chats this often
@@ -488,8 +490,8 @@ class CpuMeter:
     """CPU seconds used between `start()` and `stop()` by the gunicorn master and its workers,
     and by the PostgreSQL backends serving `database` (their command line names it)."""
 
-    def __init__(self, master: int, database: str):
-        self.master, self.database = master, database
+    def __init__(self, masters: list[int], database: str):
+        self.masters, self.database = set(masters), database
         self.before: dict[int, float] = {}
         self.app = self.db = 0.0
 
@@ -497,7 +499,7 @@ class CpuMeter:
         every = _processes()
         kinds = {}
         for pid, (parent, command, cpu) in every.items():
-            if pid == self.master or parent == self.master:
+            if pid in self.masters or parent in self.masters:
                 kinds[pid] = ("app", cpu)
             elif command.startswith("postgres:") and f" {self.database} " in command:
                 kinds[pid] = ("db", cpu)
@@ -639,7 +641,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.workers is None:
         cores = os.cpu_count() or 1
-        args.workers = max(2, cores) if args.shape == "deploy" else 2 * cores
+        args.workers = 2 * cores if args.shape == "sync" else max(2, cores)
     return args
 
 
@@ -685,7 +687,7 @@ def print_report(args, players: Side, operators: Side, alone: Prober, during: Pr
     print()
     minutes = args.seconds / 60
     for label, cpu in (
-        (f"gunicorn (master + {args.workers} workers)", meter.app),
+        ("gunicorn (masters and workers)", meter.app),
         ("PostgreSQL backends", meter.db),
         ("both", meter.app + meter.db),
     ):
@@ -732,17 +734,21 @@ def _run(args: argparse.Namespace, database_url: str, data_dir: Path) -> int:
         f"{args.seconds:g} s of load"
     )
     print(f"database: PostgreSQL {parts.hostname}:{parts.port or 5432}{parts.path}")
-    config = GUNICORN_CONFIG if args.shape == "deploy" else None
-    shape = f"{GUNICORN_CONFIG.relative_to(ROOT)} (gthread)" if config else "sync workers"
-    print(
-        f"redis: {redis_note}; gunicorn: {shape}, {args.workers} workers; cores: {os.cpu_count()}"
-    )
+    config = None if args.shape == "sync" else GUNICORN_CONFIG
+    shape = {
+        "deploy": f"{GUNICORN_CONFIG.relative_to(ROOT)} (gthread), {args.workers} workers",
+        "sync": f"{args.workers} sync workers",
+    }[args.shape]
+    print(f"redis: {redis_note}; gunicorn: {shape}; cores: {os.cpu_count()}")
     players, operators = create_chats(env, args.chats, args.operators)
     held = sum(len(o["chats"]) for o in operators)
     with Servers(args.workers, env, data_dir, config) as servers:
         servers.start_app()
         port = servers.app_port
-        meter = CpuMeter(servers.started[0].proc.pid, urlsplit(database_url).path.lstrip("/"))
+        meter = CpuMeter(
+            [server.proc.pid for server in servers.started],
+            urlsplit(database_url).path.lstrip("/"),
+        )
         # The pages of this run must exist (the player's and the staff's chat pages).
         first = players[0]
         for path in (
@@ -752,6 +758,11 @@ def _run(args: argparse.Namespace, database_url: str, data_dir: Path) -> int:
             status, _, _ = Browser(port).request("GET", path)
             if status == 404:
                 raise BenchError(f"{path} answers 404: the chat pages are not there")
+        # Warm up first, on connections of their own (each lands on some worker): a worker's
+        # first answers (templates compiled, connections opened) are not what "alone" means.
+        for _ in range(WARM_UP_PROBES):
+            for path in BARE_PAGES:
+                Browser(port).request("GET", path, headers={"Connection": "close"})
         alone = Prober(port)  # measured before the load and again after it
         alone.run_for(ALONE_SECONDS)
         # Every browser has opened its page by then (a few ms each, on a few workers).
