@@ -103,6 +103,17 @@ class Config:
     # How often each worker asks the database whether content changed since its host's search
     # index was built (one small query); a newer version is indexed in the background.
     SEARCH_SYNC_SECONDS = 2.0
+    # The player's files one ticket may hold, and their megabytes, over every post (contact
+    # form, status page, chat): room for a long case's screenshots and statements.
+    TICKET_MAX_FILES = 20
+    TICKET_MAX_MEGABYTES = 100
+    # Files and megabytes a player may send a day (it ends at midnight in Baku), per email
+    # address: two full tickets. Per client address more (five full tickets): mobile carriers
+    # and internet cafés put many players behind one address.
+    UPLOAD_DAILY_FILES_PER_EMAIL = 40
+    UPLOAD_DAILY_MEGABYTES_PER_EMAIL = 200
+    UPLOAD_DAILY_FILES_PER_ADDRESS = 100
+    UPLOAD_DAILY_MEGABYTES_PER_ADDRESS = 500
     # The most attachments of the largest size, and 2 MB for the form around them.
     MAX_CONTENT_LENGTH = vocabulary.MAX_FILES * vocabulary.MAX_BYTES + 2 * 1024 * 1024
     # Where players' files are kept: "database" (rows of stored_file, shared by every host,

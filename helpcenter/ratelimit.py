@@ -8,15 +8,24 @@ Limits are settings like "30 per minute" (several: "5 per minute; 20 per hour").
 A limit protects the site; it must not take it down. When the storage (Redis) cannot be
 reached the request goes through (fails open), with one log line a minute at most, and short
 socket timeouts keep a dead Redis to milliseconds per request.
+
+Daily allowances (`spend_today`: files and bytes a player may upload) live in the same storage
+as fixed windows named by the date in Baku, so they end at midnight there, as players are told.
+Every limit or allowance keyed by an email address keys it with `email_key`.
 """
 
 import logging
 import threading
 import time
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, request
-from limits import parse_many
+from limits import RateLimitItemPerDay, parse_many
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -60,11 +69,27 @@ def init_app(app: Flask) -> None:
         }
     storage = storage_from_string(uri, wrap_exceptions=True, **options)
     app.extensions["rate_limiter"] = MovingWindowRateLimiter(storage)
+    app.extensions["rate_limit_storage"] = storage
     app.extensions["rate_limit_outage_log"] = _OutageLog()
 
 
 def client_address() -> str:
     return request.remote_addr or "unknown"
+
+
+def email_key(email: str) -> str:
+    """The one form of an email address that limits count it under.
+
+    NFKC first (a full-width "ｖｉｃｔｉｍ@example.com" is "victim@example.com"), then casefold,
+    and a plus address ("victim+1@example.com") counts as its base address: otherwise each
+    spelling of one mailbox would get a limit of its own.
+    """
+    folded = unicodedata.normalize("NFKC", email or "").strip().casefold()
+    local, at, domain = folded.rpartition("@")
+    if not at:
+        return folded[:254]
+    base = local.split("+", 1)[0] or local
+    return f"{base}@{domain}"[:254]
 
 
 def allow(config_key: str, *identity: str) -> bool:
@@ -100,3 +125,51 @@ def rate_limit(config_key: str, key=client_address):
         return wrapper
 
     return decorator
+
+
+def _nothing() -> None:
+    pass
+
+
+def today() -> date:
+    """Today's date in Baku, where the daily allowances end at midnight."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def next_midnight() -> datetime:
+    """When the daily allowances begin again (midnight in Baku), as an aware datetime."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(today() + timedelta(days=1), clock(), zone)
+
+
+def spend_today(
+    name: str, allowance: int, cost: int, *identity: str
+) -> tuple[int, Callable[[], None] | None]:
+    """Count `cost` against today's `allowance` named `name` for `identity`.
+
+    Returns (spent before, undo): `undo()` gives the cost back. When the cost does not fit
+    the allowance nothing stays counted and `undo` is None. Fails open like `allow`: with the
+    storage unreachable (or limits off) everything fits and nothing is counted.
+    """
+    if not current_app.config["RATELIMIT_ENABLED"] or cost <= 0:
+        return 0, _nothing
+    storage = current_app.extensions["rate_limit_storage"]
+    item = RateLimitItemPerDay(allowance)
+    key = item.key_for(name, today().isoformat(), *identity)
+    try:
+        # One atomic increment, taken back when over: two uploads at once cannot both fit.
+        spent = storage.incr(key, item.get_expiry(), amount=cost)
+    except StorageError as error:
+        current_app.extensions["rate_limit_outage_log"].failed(error)
+        return 0, _nothing
+
+    def undo() -> None:
+        try:
+            storage.incr(key, item.get_expiry(), amount=-cost)
+        except StorageError as error:
+            current_app.extensions["rate_limit_outage_log"].failed(error)
+
+    if spent > allowance:
+        undo()
+        return spent - cost, None
+    return spent - cost, undo

@@ -29,10 +29,11 @@ from helpcenter import ratelimit
 from helpcenter.chat import polling, queries, services
 from helpcenter.chat import states as chat
 from helpcenter.chat.forms import ChatActionForm, MessageForm, StartChatForm
-from helpcenter.contact.forms import RatingForm
+from helpcenter.contact.forms import RatingForm, quota_refusal
 from helpcenter.db import utcnow
 from helpcenter.extensions import db, htmx
 from helpcenter.i18n import _
+from helpcenter.tickets import quotas
 from helpcenter.tickets import reference as reference_numbers
 from helpcenter.tickets import services as tickets
 from helpcenter.tickets import states as ticket_states
@@ -304,6 +305,9 @@ def send(reference: str):
     except (services.WrongState, services.TicketChanged):
         form.text.errors.append(_("The chat changed while you were writing. Send it again."))
         return _compose(ticket, form, 409)
+    except quotas.QuotaExceeded as exceeded:
+        form.attachments.errors.append(quota_refusal(exceeded))
+        return _compose(ticket, form, 429 if exceeded.is_daily else 422)
     services.player_seen(ticket=ticket)
     if htmx:
         after = form.after_id()

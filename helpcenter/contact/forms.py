@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 import phonenumbers
+from flask_babel import format_time
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -42,7 +43,7 @@ from helpcenter.contact.recommend import URGENCIES, Recommendation, recommend
 from helpcenter.db import utcnow
 from helpcenter.forms import PlainText, clean, length
 from helpcenter.i18n import _, ngettext
-from helpcenter.tickets import labels, services, uploads
+from helpcenter.tickets import labels, quotas, services, uploads
 from helpcenter.vocabulary import MAX_BYTES, MAX_FILES, MAX_MEGAPIXELS, MAX_SUBJECT
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 5000
@@ -84,6 +85,74 @@ def refusal(reason: str, name: str) -> str:
                 name=name,
             )
     raise ValueError(f"no message for the refusal {reason!r}")
+
+
+def quota_refusal(exceeded: quotas.QuotaExceeded) -> str:
+    """Why a post of files is refused by a quota, in the visitor's language: the file that
+    crosses it, which quota, and for a daily one when it begins again (midnight in Baku)."""
+    name, num = exceeded.name, exceeded.maximum
+    # When the day's quotas begin again, in the Baku time zone (Babel's for every visitor).
+    time = format_time(exceeded.resets_at, "HH:mm") if exceeded.resets_at else ""
+    match exceeded.limit:
+        case "ticket_files" if exceeded.used >= num:
+            return ngettext(
+                "You have already attached %(num)d file to this request, the most one request "
+                "can hold.",
+                "You have already attached %(num)d files to this request, the most one request "
+                "can hold.",
+                num,
+            )
+        case "ticket_files":
+            return ngettext(
+                "%(name)s was not sent: one request can hold at most %(num)d file from you.",
+                "%(name)s was not sent: one request can hold at most %(num)d files from you.",
+                num,
+                name=name,
+            )
+        case "ticket_bytes":
+            return _(
+                "%(name)s was not sent: the files of one request can add up to %(megabytes)d MB "
+                "at most.",
+                name=name,
+                megabytes=num,
+            )
+        case "address_files":
+            return ngettext(
+                "%(name)s was not sent: you can send at most %(num)d file a day. You can send "
+                "more after %(time)s (Baku time).",
+                "%(name)s was not sent: you can send at most %(num)d files a day. You can send "
+                "more after %(time)s (Baku time).",
+                num,
+                name=name,
+                time=time,
+            )
+        case "address_bytes":
+            return _(
+                "%(name)s was not sent: you can send at most %(megabytes)d MB of files a day. "
+                "You can send more after %(time)s (Baku time).",
+                name=name,
+                megabytes=num,
+                time=time,
+            )
+        case "email_files":
+            return ngettext(
+                "%(name)s was not sent: at most %(num)d file a day can be sent with one email "
+                "address. You can send more after %(time)s (Baku time).",
+                "%(name)s was not sent: at most %(num)d files a day can be sent with one email "
+                "address. You can send more after %(time)s (Baku time).",
+                num,
+                name=name,
+                time=time,
+            )
+        case "email_bytes":
+            return _(
+                "%(name)s was not sent: at most %(megabytes)d MB of files a day can be sent with "
+                "one email address. You can send more after %(time)s (Baku time).",
+                name=name,
+                megabytes=num,
+                time=time,
+            )
+    raise ValueError(f"no message for the quota {exceeded.limit!r}")
 
 
 def topic_choices() -> list[SelectChoice]:
@@ -315,7 +384,9 @@ def _read_files(field) -> list[services.File]:
         data = storage.stream.read(MAX_BYTES + 1)
         name = uploads.display_name(storage.filename or "")
         try:
-            accepted.append(services.File(uploads.check(data, storage.filename or ""), data))
+            checked = uploads.check(data, storage.filename or "")
+            # The copy without metadata is what is kept; the check's hash is of `data`.
+            accepted.append(services.File(*uploads.clean(checked, data)))
         except uploads.UploadRefused as refused:
             problems.append(refusal(refused.reason, name))
     if problems:

@@ -21,11 +21,12 @@ from helpcenter.contact.forms import (
     ReopenForm,
     ReplyForm,
     SolvedForm,
+    quota_refusal,
 )
 from helpcenter.extensions import csrf, htmx
 from helpcenter.i18n import _
 from helpcenter.support import current as support_config
-from helpcenter.tickets import reference, states
+from helpcenter.tickets import quotas, reference, states
 from helpcenter.tickets import services as tickets
 from helpcenter.web import language_blueprint
 from helpcenter.web.outage import keeps_form
@@ -80,6 +81,11 @@ def _language_switch() -> dict:
             for code in current_app.config["LANGUAGES"]
         }
     }
+
+
+def _quota_status(exceeded: quotas.QuotaExceeded) -> int:
+    """429 for a day's quota (it ends), 422 for a ticket's (it does not)."""
+    return 429 if exceeded.is_daily else 422
 
 
 def _grant(ref: str) -> None:
@@ -142,7 +148,7 @@ def form():
     if form.is_spam:
         log.warning("contact form with the honeypot filled refused from %s", request.remote_addr)
         return _form_page(form, problem="not_sent", status=422)
-    if not ratelimit.allow("CONTACT_EMAIL_RATE_LIMIT", form.email.data.casefold()):
+    if not ratelimit.allow("CONTACT_EMAIL_RATE_LIMIT", ratelimit.email_key(form.email.data)):
         return _form_page(form, problem="too_many", status=429)
     new = form.new_ticket(language=g.lang, urgency=form.urgency.data)
     try:
@@ -153,6 +159,9 @@ def form():
         filed = reused.filed
     except tickets.IdempotencyKeyInUse:
         return _form_page(form, problem="not_sent", status=409)
+    except quotas.QuotaExceeded as exceeded:
+        form.attachments.errors.append(quota_refusal(exceeded))
+        return _form_page(form, status=_quota_status(exceeded))
     _grant(filed.ticket.reference)
     session["filed"] = {"reference": filed.ticket.reference, "token": filed.token}
     return redirect(url_for(".sent"), 303)
@@ -336,6 +345,9 @@ def _act(access: str, name: str, form, action) -> object:
             _("This is no longer possible: the request has changed. See its status below."), "error"
         )
         return _status_page(ticket, access, status=409)
+    except quotas.QuotaExceeded as exceeded:
+        form.attachments.errors.append(quota_refusal(exceeded))
+        return _status_page(ticket, access, status=_quota_status(exceeded), **{name: form})
     flash(message, "success")
     return redirect(url_for(".status_page", access=access), 303)
 

@@ -69,7 +69,7 @@ def login():
     address = ratelimit.client_address()
     email = (form.email.data or "").strip().casefold()
     if not ratelimit.allow("STAFF_LOGIN_RATE_LIMIT", address) or not ratelimit.allow(
-        "STAFF_LOGIN_EMAIL_RATE_LIMIT", email[:254]
+        "STAFF_LOGIN_EMAIL_RATE_LIMIT", ratelimit.email_key(email)
     ):
         return render_template("staff/login.html", form=form, problem="too_many"), 429
     if not form.validate():

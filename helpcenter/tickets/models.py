@@ -109,7 +109,10 @@ class Attachment(Base):
     stored_name: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
     mimetype: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int]
+    size: Mapped[int]  # of the stored (cleaned) copy
+    # Of the bytes as received, before metadata was removed (`uploads.clean`); None before
+    # files were cleaned, when the stored bytes were the received ones.
+    received_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")

@@ -27,7 +27,7 @@ from helpcenter import support
 from helpcenter.chat import states as chat_states
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
-from helpcenter.tickets import actions, emails, reference, states, storage, uploads
+from helpcenter.tickets import actions, emails, quotas, reference, states, storage, uploads
 from helpcenter.tickets.actions import PLAYER, SYSTEM, Actor
 from helpcenter.tickets.models import (
     ApiKey,
@@ -83,7 +83,7 @@ class NewTicket:
 
 @dataclass(frozen=True)
 class File:
-    """An upload that passed `uploads.check`, with its bytes."""
+    """An upload that passed `uploads.check`, with the bytes to keep (`uploads.clean`'s)."""
 
     checked: uploads.Checked
     data: bytes
@@ -176,8 +176,12 @@ def _message(
 def _attach(ticket: Ticket, message: TicketMessage, files: Sequence[File]):
     """Store `files` (storage.current(), in this transaction) as attachments of `message`.
 
-    A file stored outside the database is discarded if the transaction rolls back.
+    The player's files must fit the ticket's and the day's quotas (`quotas.spend`; else
+    QuotaExceeded, before anything is stored). A file stored outside the database is
+    discarded if the transaction rolls back.
     """
+    if message.author_kind == states.PLAYER:
+        quotas.spend(ticket, files)
     place = storage.current()
     for file in files:
         name = place.save(file.checked, file.data)
@@ -189,6 +193,7 @@ def _attach(ticket: Ticket, message: TicketMessage, files: Sequence[File]):
                 display_name=file.checked.display_name,
                 mimetype=file.checked.mimetype,
                 size=file.checked.size,
+                received_sha256=file.checked.sha256 or None,
                 created_at=message.created_at,
             )
         )
@@ -255,7 +260,8 @@ def file_ticket(
     With `idempotency`, the key is claimed in the same transaction, so a request files one
     ticket however often it is sent: a key already used within IDEMPOTENCY_KEY_HOURS returns
     its ticket again (`is_replay`). Raises IdempotencyKeyReused when the key came with another
-    request, IdempotencyKeyInUse when its first request is not committed yet.
+    request, IdempotencyKeyInUse when its first request is not committed yet,
+    quotas.QuotaExceeded when the files cross a quota (nothing is filed then).
 
     Filing is a unit of work of its own, never part of a caller's: when a reference was drawn
     twice it rolls back and tries another, which needs its own transaction.
@@ -355,7 +361,8 @@ def _player(ticket: Ticket) -> Actor:
 
 @_use_case
 def player_reply(ticket: Ticket, body: str, files: Sequence[File] = (), now=None) -> None:
-    """The player's answer, or only more evidence (files without text); raises TransitionError."""
+    """The player's answer, or only more evidence (files without text); raises TransitionError,
+    or quotas.QuotaExceeded when the files cross a quota (nothing is added then)."""
     if not body and not files:
         raise ValueError("a reply needs text or files")
     now = _now(now)

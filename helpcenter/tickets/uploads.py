@@ -52,14 +52,31 @@ untrusted input aimed at staff. The rules:
   than this check. Staff should open PDFs in a viewer with JavaScript off, such as the
   browser's built-in one.
 
+What is kept (``clean``): the bytes as received are only checked and hashed (SHA-256, which
+staff see beside the file, so they can still prove what arrived); what is stored and served
+is a copy without metadata, because photos carry the place they were taken (EXIF GPS) and
+documents their author. An image is decoded and encoded again: EXIF (GPS included), XMP,
+comments, PNG text chunks and anything after the image's data are gone; what a person sees
+stays: the EXIF orientation is applied first, so the copy is upright without it, and the ICC
+colour profile, size and mode (and a PNG's transparency) are kept. A JPEG is encoded at
+quality 95 with its chroma subsampling; a PNG losslessly (16-bit colour PNGs, which Pillow
+reads as 8-bit, are the exception); of an MPO only the main picture is kept. A PDF is
+rewritten by qpdf (pikepdf) with its pages and without the document information dictionary
+or any XMP metadata stream (the document's, a page's or an image's) or application data
+(/PieceInfo), unencrypted and without object streams, its stream data copied as it is (never
+inflated, so a compressed bomb stays compressed); the copy must pass the PDF check above
+again (so a dangerous name is "type"). A cross-reference stream is inflated within
+MAX_PDF_INFLATED too, as qpdf reads it whole. A PDF that needs a password to open is "damaged":
+staff could not read it either.
+
 Polyglots: a file can be a valid PNG, JPEG or PDF and carry other data, for example HTML or
-PHP after the PNG's IEND chunk. We accept it. What we accept is only what Pillow fully
-parses (a PNG header followed by a page is "damaged"), and files are served only with
-``Content-Disposition: attachment`` and ``X-Content-Type-Options: nosniff`` under the
-mimetype decided here, so a browser treats it as the image it is, never as HTML. Stored
-files have random names with the right extension and are never executed. The display name
-always ends with an extension that matches the content ("evil.html" that is really a PNG is
-shown as "evil.html.png"), so a downloaded copy does not open as a page either.
+PHP after the PNG's IEND chunk. We accept it (an image's cleaned copy drops it). What we
+accept is only what Pillow fully parses (a PNG header followed by a page is "damaged"), and
+files are served only with ``Content-Disposition: attachment`` and ``X-Content-Type-Options:
+nosniff`` under the mimetype decided here, so a browser treats it as the image it is, never as
+HTML. Stored files have random names with the right extension and are never executed. The
+display name always ends with an extension that matches the content ("evil.html" that is
+really a PNG is shown as "evil.html.png"), so a downloaded copy does not open as a page either.
 
 Storage (see storage.py; this is its ``directory`` backend, the database one keeps the same
 names): ``store`` writes into a private directory (0o700) outside anything the web server
@@ -70,6 +87,8 @@ that form, which rules out path traversal. The player's file name is kept only a
 display_name.
 """
 
+import dataclasses
+import hashlib
 import io
 import itertools
 import os
@@ -83,7 +102,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
+import pikepdf
+from PIL import Image, ImageOps, JpegImagePlugin
 from zlib_ng import zlib_ng
 
 from helpcenter.forms import BIDI_CONTROLS
@@ -128,8 +148,9 @@ class Checked:
     kind: str  # "jpeg", "png" or "pdf"
     extension: str  # ".jpg", ".png" or ".pdf"
     mimetype: str
-    size: int
+    size: int  # of the bytes as received, or of the cleaned copy after `clean`
     display_name: str
+    sha256: str = ""  # hex SHA-256 of the bytes as received
 
 
 @dataclass(frozen=True)
@@ -171,7 +192,24 @@ def check(data: bytes, filename: str) -> Checked:
         mimetype=kind.mimetype,
         size=size,
         display_name=display_name(filename, kind.display_extensions, kind.extension),
+        sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def clean(checked: Checked, data: bytes) -> tuple[Checked, bytes]:
+    """A copy of checked `data` without metadata (see the module doc), and its Checked.
+
+    The Checked keeps the SHA-256 of `data` as received and gets the size of the copy.
+    Raises UploadRefused: "damaged" for a file that cannot be rewritten (a PDF that needs a
+    password), "type" for a PDF whose rewritten copy the check refuses.
+    """
+    if len(data) != checked.size or hashlib.sha256(data).hexdigest() != checked.sha256:
+        raise ValueError("data is not the upload that was checked")
+    if checked.kind == _PDF.name:
+        cleaned = _clean_pdf(data)
+    else:
+        cleaned = _clean_image(data, _JPEG if checked.kind == _JPEG.name else _PNG)
+    return dataclasses.replace(checked, size=len(cleaned)), cleaned
 
 
 def new_name(checked: Checked, data: bytes) -> str:
@@ -311,6 +349,42 @@ def _check_image(data: bytes, kind: _Kind) -> None:
         raise UploadRefused("too_many_pixels") from None
     except Exception:  # whatever a broken file makes a parser raise
         raise UploadRefused("damaged") from None
+
+
+_ROTATED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
+_SUBSAMPLING_444 = 0
+
+
+def _clean_image(data: bytes, kind: _Kind) -> bytes:
+    """The picture of `data` (which passed `_check_image`) encoded again, without metadata."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # as in _check_image
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(kind.pillow_formats)) as image:
+                icc_profile = image.info.get("icc_profile")
+                transparency = image.info.get("transparency")
+                rotated = image.getexif().get(0x0112) in _ROTATED
+                subsampling = JpegImagePlugin.get_sampling(image) if kind is _JPEG else -1
+                upright = ImageOps.exif_transpose(image)
+        # Nothing of the original's info is written again unless passed on below: Pillow's
+        # savers read some of it (a JPEG comment, a PNG's ICC profile) from `info`.
+        upright.info = {}
+        options: dict = {"icc_profile": icc_profile} if icc_profile else {}
+        out = io.BytesIO()
+        if kind is _JPEG:
+            if rotated and subsampling not in (-1, 2):
+                subsampling = _SUBSAMPLING_444  # 4:2:2 turned on its side has no JPEG form
+            upright.save(out, "JPEG", quality=95, subsampling=subsampling, **options)
+        else:
+            if transparency is not None:
+                options["transparency"] = transparency
+            upright.save(out, "PNG", **options)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadRefused("too_many_pixels") from None
+    except Exception:  # the check read it all, so this is unexpected; never keep the original
+        raise UploadRefused("damaged") from None
+    return out.getvalue()
 
 
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type: grey, RGB, palette, GA, RGBA
@@ -497,6 +571,9 @@ class _PdfScan:
         return close >= 0 and not self.data[close + 2 : keyword].strip(_WHITESPACE)
 
     def stream(self, names: set[bytes], start: int, end: int) -> None:
+        if b"/XRef" in names and names & _FLATE:
+            # Not searched (it holds offsets), but bounded: qpdf (see `clean`) inflates it whole.
+            self.inflate(self.data[start:end])
         if b"/ObjStm" not in names and not {b"/First", b"/N"} <= names:
             self.skipped(start, end)
             return
@@ -545,6 +622,37 @@ class _PdfScan:
                 if depth == 0:
                     return pos
         raise UploadRefused("damaged")
+
+
+_PRIVATE_KEYS = ("/Metadata", "/PieceInfo")  # XMP, and an application's private data
+
+
+def _clean_pdf(data: bytes) -> bytes:
+    """`data` (which passed `_check_pdf`) rewritten by qpdf without metadata (see module doc)."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if "/Info" in pdf.trailer:
+                del pdf.trailer["/Info"]
+            for found in pdf.objects:
+                if isinstance(found, (pikepdf.Dictionary, pikepdf.Stream)):
+                    for key in _PRIVATE_KEYS:
+                        if key in found:
+                            del found[key]
+            out = io.BytesIO()
+            pdf.save(
+                out,
+                encryption=False,
+                object_stream_mode=pikepdf.ObjectStreamMode.disable,
+                stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                fix_metadata_version=False,
+            )
+    except UploadRefused:
+        raise
+    except Exception:  # a password, or whatever qpdf cannot make sense of
+        raise UploadRefused("damaged") from None
+    cleaned = out.getvalue()
+    _check_pdf(cleaned)  # what qpdf made of it, all of it now in plain sight
+    return cleaned
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -172,6 +172,31 @@ def test_sending_without_javascript_redirects_back_to_the_chat(app, client, oper
     assert "Here is my screenshot" in page and "proof.png" in page
 
 
+def test_a_file_over_the_request_s_quota_is_refused_in_the_message_box(app, client, operator):
+    app.config["TICKET_MAX_FILES"] = 1
+    path = started(client, "ru", "Здравствуйте")
+    page = text(client.get(path))
+    ticket = ticket_of(app, path)
+    before = message_count(app, ticket.id)
+    files = [(io.BytesIO(png_bytes()), "first.png"), (io.BytesIO(png_bytes()), "second.png")]
+    response = post_multipart(
+        client,
+        f"{path}/messages",
+        {"text": "Два скриншота", "attachments": files, "csrf_token": csrf_token(page)},
+    )
+    assert response.status_code == 422
+    with app.test_request_context(), force_locale("ru"):
+        expected = ngettext(
+            "%(name)s was not sent: one request can hold at most %(num)d file from you.",
+            "%(name)s was not sent: one request can hold at most %(num)d files from you.",
+            1,
+            name="second.png",
+        )
+    assert "second.png" in expected and expected in text(response)
+    assert "Два скриншота" in text(response)  # what the player wrote stays in the box
+    assert message_count(app, ticket.id) == before
+
+
 @pytest.mark.parametrize(
     ("data", "problem"),
     [

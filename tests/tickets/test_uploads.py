@@ -1,6 +1,7 @@
 """Evidence uploads: recognised by content, bombs and scripts refused, stored privately."""
 
 import dataclasses
+import hashlib
 import io
 import os
 import random
@@ -133,7 +134,8 @@ def refusal(data: bytes, filename: str = "evidence") -> str:
 )
 def test_valid_files_are_accepted_with_their_kind(data, filename, kind, extension, mimetype):
     checked = check(data, filename)
-    assert checked == Checked(kind, extension, mimetype, len(data), filename)
+    sha256 = hashlib.sha256(data).hexdigest()
+    assert checked == Checked(kind, extension, mimetype, len(data), filename, sha256)
 
 
 def test_the_content_decides_not_the_name():
