@@ -724,6 +724,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, database_url: str, data_dir: Path) -> int:
     env = {**_app_env(data_dir, database_url), **RAISED_LIMITS}
+    # The operators sign in with a password alone: the second step is not what is measured.
+    env["HELPCENTER_STAFF_2FA"] = "optional"
     redis_note = "none (it does not answer)"
     if args.redis_url and _redis_answers(args.redis_url):
         env["HELPCENTER_REDIS_URL"] = redis_note = args.redis_url

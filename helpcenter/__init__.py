@@ -45,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter.contact import api as contact_api
     from helpcenter.contact import views as contact_views
     from helpcenter.editor import views as editor_views
+    from helpcenter.privacy import cli as privacy_cli
+    from helpcenter.privacy import views as privacy_views
     from helpcenter.search import cli as search_cli
     from helpcenter.search import views as search_views
     from helpcenter.staff import auth as staff_auth
@@ -69,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(staff_reports.bp)
     app.register_blueprint(chat_staff_views.bp)
     app.register_blueprint(editor_views.bp)
+    app.register_blueprint(privacy_views.bp)
     app.cli.add_command(articles_cli.content)
     app.cli.add_command(search_cli.search)
     app.cli.add_command(tickets_cli.sla)
@@ -77,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(tickets_cli.files)
     app.cli.add_command(staff_cli.staff)
     app.cli.add_command(worker)
+    app.cli.add_command(privacy_cli.privacy)
     # Last, so that it is the outermost layer: an unchanged chat poll never reaches Flask.
     app.wsgi_app = chat_polling.FastPolls(app.wsgi_app, app)  # type: ignore[method-assign]
     return app

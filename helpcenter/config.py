@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from helpcenter import vocabulary
+from helpcenter.tickets import encryption
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,8 +71,22 @@ class Config:
     # Staff sign-in attempts per client address and per account.
     STAFF_LOGIN_RATE_LIMIT = "20 per 15 minutes"
     STAFF_LOGIN_EMAIL_RATE_LIMIT = "10 per 15 minutes"
+    # Two-factor authentication (TOTP) of staff: "required" makes everyone who sees tickets set it
+    # up at their next sign-in; "optional" (a single-person install) lets each choose.
+    STAFF_2FA = "required"
+    # Codes (TOTP or recovery) tried per account after the password; per client address the
+    # sign-in limit above counts them too.
+    STAFF_CODE_RATE_LIMIT = "10 per 15 minutes"
     # How often the staff queue refreshes itself.
     STAFF_POLL_SECONDS = 30
+    # A staff session ends after this many minutes without activity (automatic refreshes do not
+    # count), and this many hours after signing in whatever the activity.
+    STAFF_IDLE_MINUTES = 30
+    STAFF_SESSION_HOURS = 12
+    # How long a password reset link sent by email works, and how many such emails one address
+    # gets (asking counts against STAFF_LOGIN_RATE_LIMIT per client address too).
+    STAFF_RESET_MINUTES = 30
+    STAFF_RESET_EMAIL_RATE_LIMIT = "3 per hour"
     # argon2id cost of staff passwords: passes and memory (RFC 9106's low-memory profile).
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_KIB = 65536
@@ -122,6 +137,10 @@ class Config:
     FILE_STORAGE = "database"
     # The directory of "directory" storage; empty: <data dir>/uploads.
     FILE_STORAGE_DIR = ""
+    # Keys that encrypt players' files at rest (both storages), comma-separated, each 32 bytes
+    # in URL-safe base64 (`helpcenter files new-key`): the first for new files, all of them for
+    # reading (see tickets/encryption.py). Empty: files are stored as they are.
+    FILE_ENCRYPTION_KEYS = ""
     # Request bodies under /api/ (JSON, no files): larger ones are a 413.
     API_MAX_BODY_BYTES = 256 * 1024
     # Live chat: chats one operator may hold at once; how often the chat pages poll (seconds);
@@ -130,6 +149,10 @@ class Config:
     CHAT_MAX_PER_OPERATOR = 3
     CHAT_POLL_SECONDS = 1.0
     CHAT_ABANDON_MINUTES = 10
+    # Retention (the worker, daily): the player's files this many days after a ticket closed,
+    # and the personal details (anonymized) after this many days (3 years).
+    RETENTION_FILES_DAYS = 180
+    RETENTION_PERSONAL_DAYS = 3 * 365
     CHAT_MESSAGE_MAX = 2000
     # Messages a player may send in one chat (the web page and the API alike).
     CHAT_MESSAGE_RATE_LIMIT = "20 per minute; 200 per hour"
@@ -144,6 +167,8 @@ class TestConfig(Config):
     PASSWORD_HASH_TIME_COST = 1
     PASSWORD_HASH_MEMORY_KIB = 1024
     PAGE_CACHE_SECONDS = 0.0
+    # Most tests sign staff in with a password alone; tests/staff/test_totp.py asks for it.
+    STAFF_2FA = "optional"
 
 
 def finalize(config: dict) -> None:
@@ -168,6 +193,9 @@ def finalize(config: dict) -> None:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     if config.get("FILE_STORAGE") not in ("database", "directory"):
         raise ValueError("HELPCENTER_FILE_STORAGE must be 'database' or 'directory'")
+    config["FILE_ENCRYPTION_KEYS"] = encryption.parse_keys(config.get("FILE_ENCRYPTION_KEYS"))
+    if config.get("STAFF_2FA") not in ("required", "optional"):
+        raise ValueError("HELPCENTER_STAFF_2FA must be 'required' or 'optional'")
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if config.get(key) is None:
             config[key] = not config.get("DEBUG")

@@ -3,7 +3,8 @@
 It escalates tickets that missed their SLA targets (every WORKER_SLA_SECONDS), delivers the
 outbox, ends the live chats whose player left while waiting (CHAT_ABANDON_MINUTES) and moves the
 article views counted in Redis into the database (every WORKER_POLL_SECONDS), and forgets expired
-idempotency keys. Each job is safe on several hosts at once: conditional updates claim each
+idempotency keys, and once a day carries out the retention of players' files and personal
+details (`privacy`). Each job is safe on several hosts at once: conditional updates claim each
 escalation and email for one worker, each idle chat is ended under its version by one worker, and
 view runs are recorded with the counts they add. A failing job (the database or Redis down) is
 logged and retried with backoff while the others go on; the process never gives up. SIGTERM and
@@ -24,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from helpcenter.articles import services as articles
 from helpcenter.chat import services as chat
+from helpcenter.privacy import services as privacy
 from helpcenter.tickets import emails
 from helpcenter.tickets import services as tickets
 
@@ -57,6 +59,7 @@ class Worker:
             Job("outbox", poll, self._outbox),
             Job("idle chats", poll, self._idle_chats),
             Job("idempotency keys", 3600.0, self._idempotency_keys),
+            Job("retention", 86400.0, self._retention),
         ]
         with app.app_context():
             self.store = articles.view_counter(timeout=REDIS_TIMEOUT)
@@ -85,6 +88,12 @@ class Worker:
     def _idempotency_keys(self) -> str | None:
         forgotten = tickets.forget_idempotency_keys()
         return f"{forgotten} expired forgotten" if forgotten else None
+
+    def _retention(self) -> str | None:
+        done = privacy.apply(privacy.plan())
+        if not (done.files or done.tickets):
+            return None
+        return f"{done.files} files deleted ({done.bytes} bytes), {done.tickets} tickets anonymized"
 
     def _views(self) -> str | None:
         moved = articles.move_view_counts(self.store)

@@ -1,7 +1,10 @@
 """Player pages: the contact form and its confirmation, the status page and the player's actions.
 
 Access to a ticket's status page takes proof: the private link's secret token, or a session
-that looked the ticket up with its reference number and email (or filed it). Forms that carry
+that looked the ticket up with its reference number and email (or filed it). The token opens
+one request only: it grants the session the ticket and redirects to the page at the ticket's
+reference, so the token stays out of access logs, browser history and Referer headers; the
+page's polling and forms then go by the reference and the session. Forms that carry
 a player's long text validate their own CSRF token, so a failed check shows the form again
 with the text kept instead of an error page.
 """
@@ -258,10 +261,16 @@ def status():
 
 
 def _ticket(access: str):
-    """The ticket that `access` (a token, or a reference this session may open) opens, or None."""
+    """The ticket that `access` (a token, or a reference this session may open) opens, or None.
+
+    A token grants this session the ticket, so the pages it leads to go by the reference.
+    """
     canonical = reference.normalize(access)
     if canonical is None:
-        return tickets.find_by_token(access)
+        ticket = tickets.find_by_token(access)
+        if ticket is not None:
+            _grant(ticket.reference)
+        return ticket
     if canonical in session.get(GRANTS, []):
         return tickets.find_by_reference(canonical)
     return None
@@ -272,6 +281,9 @@ def _ticket_or_lookup(access: str):
     if ticket is None:
         page = _lookup_page(LookupForm(formdata=None), problem="bad_link", status=404)
         abort(current_app.make_response(page))
+    if request.view_args is not None:
+        # What this request renders (the language switcher) names the ticket, not the token.
+        request.view_args["access"] = ticket.reference
     return ticket
 
 
@@ -284,13 +296,13 @@ def _blank_forms() -> dict:
     }
 
 
-def _status_page(ticket, access: str, *, status: int = 200, **forms):
+def _status_page(ticket, *, status: int = 200, **forms):
     page = queries.status_page(ticket)
     return (
         render_template(
             "contact/status.html",
             page=page,
-            access=access,
+            access=ticket.reference,
             **(_blank_forms() | {f"{name}_form": form for name, form in forms.items()}),
             poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
         ),
@@ -300,7 +312,12 @@ def _status_page(ticket, access: str, *, status: int = 200, **forms):
 
 @bp.get("/status/<access>")
 def status_page(access: str):
-    return _status_page(_ticket_or_lookup(access), access)
+    ticket = _ticket_or_lookup(access)
+    if access != ticket.reference:
+        # The private link (or a reference spelled differently): the page lives at the
+        # reference, and only this first request carries the token.
+        return redirect(url_for(".status_page", access=ticket.reference), 303)
+    return _status_page(ticket)
 
 
 @bp.get("/status/<access>/live")
@@ -308,13 +325,13 @@ def status_live(access: str):
     """The parts of the status page that change, for htmx polling; the forms when they change."""
     ticket = _ticket_or_lookup(access)
     if not htmx:
-        return redirect(url_for(".status_page", access=access))
+        return redirect(url_for(".status_page", access=ticket.reference))
     page = queries.status_page(ticket)
     return varying(
         render_template(
             "contact/_live.html",
             page=page,
-            access=access,
+            access=ticket.reference,
             poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
             redraw_forms=request.args.get("forms") != page.forms,
             **_blank_forms(),
@@ -327,9 +344,9 @@ def _act(access: str, name: str, form, action) -> object:
     ticket = _ticket_or_lookup(access)
     if not ratelimit.allow("STATUS_ACTION_RATE_LIMIT", ratelimit.client_address()):
         flash(_("Too many attempts. Please wait a few minutes and try again."), "error")
-        return _status_page(ticket, access, status=429, **{name: form})
+        return _status_page(ticket, status=429, **{name: form})
     if not form.validate():
-        return _status_page(ticket, access, status=422, **{name: form})
+        return _status_page(ticket, status=422, **{name: form})
     try:
         message = action(ticket, form)
     except tickets.TicketChanged:
@@ -337,19 +354,17 @@ def _act(access: str, name: str, form, action) -> object:
             _("The request changed while you were writing. Check it below and send again."),
             "error",
         )
-        return _status_page(
-            tickets.find_by_reference(ticket.reference), access, status=409, **{name: form}
-        )
+        return _status_page(tickets.find_by_reference(ticket.reference), status=409, **{name: form})
     except states.TransitionError:
         flash(
             _("This is no longer possible: the request has changed. See its status below."), "error"
         )
-        return _status_page(ticket, access, status=409)
+        return _status_page(ticket, status=409)
     except quotas.QuotaExceeded as exceeded:
         form.attachments.errors.append(quota_refusal(exceeded))
-        return _status_page(ticket, access, status=_quota_status(exceeded), **{name: form})
+        return _status_page(ticket, status=_quota_status(exceeded), **{name: form})
     flash(message, "success")
-    return redirect(url_for(".status_page", access=access), 303)
+    return redirect(url_for(".status_page", access=ticket.reference), 303)
 
 
 def _unsent_reply_page(access: str):

@@ -5,7 +5,7 @@ from flask_htmx import make_response
 
 from helpcenter.extensions import htmx, login_manager
 from helpcenter.i18n import _l
-from helpcenter.staff import access, queries, services
+from helpcenter.staff import access, queries, services, sessions
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(services.load_session_user)
     login_manager.unauthorized_handler(_unauthorized)
     app.context_processor(_template_globals)
+    sessions.init_app(app)
 
 
 def _unauthorized():

@@ -53,3 +53,24 @@ def staff_demo() -> None:
         f"Demo admin created. Sign in at {base}/staff/login as {DEMO_EMAIL} "
         f"with the password {password} (shown only now)."
     )
+    if current_app.config["STAFF_2FA"] == "required":
+        click.echo(
+            "At the first sign-in you set up two-factor authentication: have an authenticator "
+            "app (FreeOTP, Google or Microsoft Authenticator...) at hand, or set "
+            "HELPCENTER_STAFF_2FA=optional on a single-person install."
+        )
+
+
+@staff.command(
+    "reset-2fa",
+    help="Turn two-factor authentication off for an account whose phone is lost. Where it is "
+    "required, their sessions end and they set it up again at their next sign-in.",
+)
+@click.option("--email", required=True, help="The address the person signs in with.")
+@with_appcontext
+def staff_reset_2fa(email: str) -> None:
+    try:
+        member = services.reset_totp(email=email)
+    except services.StaffError as problem:
+        raise click.BadParameter(str(problem)) from None
+    click.echo(f"Two-factor authentication is off for {member.email}.")

@@ -2,10 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp
 
 from helpcenter.forms import PlainText, clean, length
+from helpcenter.staff.services import MAX_PASSWORD, MIN_PASSWORD
 
 TEXT_MAX = 5000
 
@@ -18,6 +26,51 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField(
         _l("Password"), validators=[InputRequired(_l("Enter your password.")), Length(max=1024)]
+    )
+
+
+class ConfirmForm(FlaskForm):
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(_l("Enter your password.")), Length(max=1024)]
+    )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        filters=[clean],
+        validators=[DataRequired(_l("Enter your email.")), Length(max=254)],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            InputRequired(_l("Enter your new password.")),
+            Length(
+                min=MIN_PASSWORD,
+                max=MAX_PASSWORD,
+                message=_l("The password must have at least %(min)d characters."),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            InputRequired(_l("Enter your new password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+    )
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in, and the confirmation of setting TOTP up."""
+
+    code = StringField(
+        _l("Verification code"),
+        filters=[clean],
+        validators=[DataRequired(_l("Enter the code.")), Length(max=64)],
     )
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helpcenter.db import Base, utcnow
@@ -26,6 +26,15 @@ class StaffMember(Base):
     # Live chat: "available" or "away", and when it was last set or confirmed by the inbox.
     presence: Mapped[str] = mapped_column(String(10), default="away", server_default="away")
     presence_at: Mapped[datetime | None]
+    # Two-factor authentication (TOTP, RFC 6238): the base32 secret, set when enrolment begins;
+    # it counts only once a code made with it was confirmed (`totp_enabled_at`).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    # The time step of the last code accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Stored in each session at sign-in; raising it ends every session made before
+    # ("sign out everywhere", a new password, a reset of two-factor authentication).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login's user interface.
     @property
@@ -43,6 +52,35 @@ class StaffMember(Base):
     @property
     def display_name(self) -> str:
         return self.name or self.email.split("@", 1)[0]
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_secret is not None and self.totp_enabled_at is not None
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands in for a TOTP code when the phone is lost (argon2id)."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    used_at: Mapped[datetime | None]
+
+
+class PasswordReset(Base):
+    """A link sent by email to choose a new password: single-use, valid for a few minutes."""
+
+    __tablename__ = "staff_password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    # sha256 of the token in the link: the database alone cannot make a working link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

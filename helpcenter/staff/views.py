@@ -5,8 +5,10 @@ Every page checks the role on the server (`access`); a ticket outside the member
 forms with a redirect back (303), each with a message.
 """
 
+import time
 from functools import wraps
 
+import segno
 from flask import (
     Blueprint,
     abort,
@@ -16,20 +18,26 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from helpcenter import ratelimit, support
 from helpcenter.extensions import csrf, htmx
-from helpcenter.i18n import LANG_COOKIE, _
-from helpcenter.staff import access, forms, queries, replies, services
+from helpcenter.i18n import LANG_COOKIE, _, ngettext
+from helpcenter.i18n import best_language as get_locale_code
+from helpcenter.staff import access, forms, queries, replies, services, sessions
 from helpcenter.staff.audit import action_label
-from helpcenter.tickets import actions, labels, states, storage
+from helpcenter.tickets import actions, encryption, labels, states, storage
 from helpcenter.web.pages import varying
 from helpcenter.web.safety import bounded_int, safe_next
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
+# The session key of a sign-in whose password was right, waiting for the second step, and
+# how long it waits.
+PENDING = "staff_pending"
+PENDING_SECONDS = 600
 
 
 @bp.after_request
@@ -56,6 +64,23 @@ def requires(check):
     return decorator
 
 
+def recently_confirmed(back: str | None = None):
+    """Ask for the password again first when the member last gave it over 5 minutes ago; then
+    back to this page, or for a form (a POST cannot be replayed) to the `back` endpoint."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if current_user.is_authenticated and not sessions.recently_confirmed():
+                here = request.full_path.rstrip("?") if request.method == "GET" else None
+                return redirect(url_for("staff.confirm", next=here or url_for(back or ".home")))
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
 # --- signing in ----------------------------------------------------------------------------------
 
 
@@ -65,7 +90,9 @@ def login():
     target = _next_target()
     form = forms.LoginForm()
     if request.method == "GET":
-        return render_template("staff/login.html", form=form)
+        return render_template(
+            "staff/login.html", form=form, ended=session.pop(sessions.ENDED, None)
+        )
     address = ratelimit.client_address()
     email = (form.email.data or "").strip().casefold()
     if not ratelimit.allow("STAFF_LOGIN_RATE_LIMIT", address) or not ratelimit.allow(
@@ -79,8 +106,178 @@ def login():
     )
     if member is None:
         return render_template("staff/login.html", form=form, problem="wrong"), 401
-    login_user(member)
-    return redirect(target or url_for(".home"), 303)
+    step = services.second_step(member)
+    if step is None:
+        sessions.start(member)
+        return redirect(target or url_for(".home"), 303)
+    # The password was right; the session holds only that, and signs nobody in.
+    session[PENDING] = {"id": member.get_id(), "at": int(time.time()), "next": target}
+    return redirect(url_for(".code" if step == "code" else ".setup_totp"), 303)
+
+
+def _pending_member():
+    """The member whose password was right and who has yet to pass the second step."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    return services.load_pending_user(str(pending.get("id", "")))
+
+
+def _finish_sign_in(member):
+    target = session.pop(PENDING, {}).get("next")
+    sessions.start(member)
+    return target or url_for(".home")
+
+
+def _code_allowed(member) -> bool:
+    """The code step counts like the password step: per client address and per account."""
+    return ratelimit.allow(
+        "STAFF_LOGIN_RATE_LIMIT", ratelimit.client_address()
+    ) and ratelimit.allow("STAFF_CODE_RATE_LIMIT", f"staff:{member.id}")
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def code():
+    """The second step: a code from the authenticator app, or a recovery code."""
+    member = _pending_member()
+    if member is None or not member.has_totp:
+        return redirect(url_for(".login"), 303)
+    form = forms.CodeForm()
+    if request.method == "GET":
+        return render_template("staff/code.html", form=form)
+    if not _code_allowed(member):
+        return render_template("staff/code.html", form=form, problem="too_many"), 429
+    if not form.validate():
+        return render_template("staff/code.html", form=form), 422
+    try:
+        kind = services.pass_second_step(
+            member=member, code=form.code.data, address=ratelimit.client_address()
+        )
+    except services.WrongCode:
+        return render_template("staff/code.html", form=form, problem="wrong"), 401
+    if kind == "recovery":
+        flash(
+            ngettext(
+                "You signed in with a recovery code; it will not work again. "
+                "%(num)d recovery code is left.",
+                "You signed in with a recovery code; it will not work again. "
+                "%(num)d recovery codes are left.",
+                services.recovery_codes_left(member),
+            ),
+            "success",
+        )
+    return redirect(_finish_sign_in(member), 303)
+
+
+@bp.route("/two-step/setup", methods=["GET", "POST"])
+def setup_totp():
+    """Set up TOTP: signing in when it is required, or from the account page when optional."""
+    signed_in = current_user.is_authenticated
+    member = current_user if signed_in else _pending_member()
+    if member is None:
+        return redirect(url_for(".login"), 303)
+    if member.has_totp:
+        return redirect(url_for(".account" if signed_in else ".code"), 303)
+    secret = services.begin_totp(member=member)
+    form = forms.CodeForm()
+    shown = {
+        "form": form,
+        "secret": secret,
+        "qr": segno.make(services.totp_uri(member, secret), error="m").svg_data_uri(scale=5),
+    }
+    if request.method == "GET":
+        return render_template("staff/setup_totp.html", **shown)
+    if not _code_allowed(member):
+        return render_template("staff/setup_totp.html", problem="too_many", **shown), 429
+    if not form.validate():
+        return render_template("staff/setup_totp.html", **shown), 422
+    address = ratelimit.client_address()
+    try:
+        codes = services.confirm_totp(member=member, code=form.code.data, address=address)
+    except services.WrongCode:
+        return render_template("staff/setup_totp.html", problem="wrong", **shown), 401
+    if signed_in:
+        target = url_for(".account")
+    else:
+        services.sign_in(member, address=address)
+        target = _finish_sign_in(member)
+    # Shown once, in this answer: the codes are kept only as hashes.
+    return render_template("staff/recovery_codes.html", codes=codes, target=target)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return render_template(
+        "staff/account.html",
+        codes_left=services.recovery_codes_left(current_user) if current_user.has_totp else 0,
+    )
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@login_required
+def confirm():
+    """Enter the password again before an export, then go on to it."""
+    target = _next_target() or url_for(".home")
+    form = forms.ConfirmForm()
+    if request.method == "GET":
+        return render_template("staff/confirm.html", form=form)
+    if not ratelimit.allow("STAFF_CODE_RATE_LIMIT", f"staff:{current_user.id}"):
+        return render_template("staff/confirm.html", form=form, problem="too_many"), 429
+    if not form.validate():
+        return render_template("staff/confirm.html", form=form), 422
+    if not services.reconfirm(
+        member=current_user, password=form.password.data, address=ratelimit.client_address()
+    ):
+        return render_template("staff/confirm.html", form=form, problem="wrong"), 401
+    sessions.confirmed()
+    return redirect(target, 303)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a link to choose a new password; the same answer whether the account exists."""
+    form = forms.ForgotForm()
+    if request.method == "GET":
+        return render_template("staff/forgot_password.html", form=form)
+    address = ratelimit.client_address()
+    email = (form.email.data or "").strip().casefold()
+    if not ratelimit.allow("STAFF_LOGIN_RATE_LIMIT", address) or not ratelimit.allow(
+        "STAFF_RESET_EMAIL_RATE_LIMIT", "reset:" + ratelimit.email_key(email)
+    ):
+        return render_template("staff/forgot_password.html", form=form, problem="too_many"), 429
+    if not form.validate():
+        return render_template("staff/forgot_password.html", form=form), 422
+    services.request_password_reset(
+        email=form.email.data, language=get_locale_code(), now=sessions.now(), address=address
+    )
+    return render_template("staff/forgot_password.html", form=form, sent=True)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from the emailed link; it ends every session of the account."""
+    now = sessions.now()
+    if services.password_reset(token, now) is None:
+        return render_template("staff/reset_password.html", expired=True), 410
+    form = forms.NewPasswordForm()
+    if request.method == "GET":
+        return render_template("staff/reset_password.html", form=form)
+    if not form.validate():
+        return render_template("staff/reset_password.html", form=form), 422
+    try:
+        services.reset_password(
+            token=token,
+            password=form.password.data,
+            now=now,
+            address=ratelimit.client_address(),
+        )
+    except services.LinkExpired:
+        return render_template("staff/reset_password.html", expired=True), 410
+    if current_user.is_authenticated:
+        sessions.end()
+    flash(_("Your new password is set. Sign in with it."), "success")
+    return redirect(url_for(".login"), 303)
 
 
 def _next_target() -> str | None:
@@ -92,8 +289,18 @@ def _next_target() -> str | None:
 @login_required
 def logout():
     services.record_now(current_user, "logout", address=ratelimit.client_address())
-    logout_user()
+    sessions.end()
     flash(_("You have signed out."), "success")
+    return redirect(url_for(".login"), 303)
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of this member: other browsers at their next request, this one now."""
+    services.sign_out_everywhere(member=current_user, address=ratelimit.client_address())
+    sessions.end()
+    flash(_("You have signed out everywhere: on every browser and device."), "success")
     return redirect(url_for(".login"), 303)
 
 
@@ -147,6 +354,7 @@ def queue():
 
 @bp.get("/tickets.csv")
 @requires(access.works_tickets)
+@recently_confirmed()
 def export():
     filters = _filters()
     rows = queries.export_rows(filters, me=current_user.email)
@@ -325,7 +533,19 @@ def download(ref: str, attachment_id: int):
     if attachment is None:
         abort(404)
     # From the database or this host's directory, whichever has it; read in chunks as sent.
-    opened = storage.open_file(attachment.stored_name)
+    try:
+        opened = storage.open_file(attachment.stored_name)
+    except encryption.Unreadable as problem:
+        # A key left out of HELPCENTER_FILE_ENCRYPTION_KEYS, or changed bytes: for the admins.
+        current_app.logger.error(
+            "download of %s on %s by %s refused: %s",
+            attachment.stored_name,
+            ticket.reference,
+            current_user.email,
+            problem,
+        )
+        page = render_template("staff/file_unreadable.html", ticket=ticket, attachment=attachment)
+        return page, 500
     if opened is None:
         abort(404)
     try:

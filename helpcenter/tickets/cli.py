@@ -3,7 +3,8 @@
 import click
 from flask.cli import with_appcontext
 
-from helpcenter.tickets import emails, services, storage
+from helpcenter.staff import services as staff_services
+from helpcenter.tickets import emails, encryption, services, storage
 
 
 @click.group(help="Service-level targets of the tickets.")
@@ -88,3 +89,47 @@ def files_migrate_to_database() -> None:
         f"Moved into the database: {done.moved}; already there, removed from disk: "
         f"{done.already_there}; left on disk (no attachment refers to them): {done.left}"
     )
+
+
+@files.command(
+    "new-key",
+    help="Print a new random key for HELPCENTER_FILE_ENCRYPTION_KEYS (32 bytes, URL-safe "
+    "base64). Keep it with the database backups' secrets: files encrypted with it cannot be "
+    "read without it.",
+)
+def files_new_key() -> None:
+    click.echo(encryption.new_key())
+
+
+@files.command(
+    "reencrypt",
+    help="Encrypt every stored file (database rows and the upload directory of this host) "
+    "with the first key of HELPCENTER_FILE_ENCRYPTION_KEYS: plain files are encrypted, files "
+    "under an older key re-encrypted. Rows are committed in batches; safe to interrupt and "
+    "run again. A file whose key is not configured is left untouched and named; the exit "
+    "status is then 1. Recorded in the audit log.",
+)
+@click.option(
+    "--batch-size",
+    default=100,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Rows committed together.",
+)
+@with_appcontext
+def files_reencrypt(batch_size: int) -> None:
+    try:
+        done = storage.reencrypt(batch_size=batch_size)
+    except storage.NoKey as problem:
+        raise click.ClickException(str(problem)) from None
+    summary = (
+        f"Encrypted: {done.encrypted}; re-encrypted from an older key: {done.rotated}; "
+        f"already under the current key: {done.current}; left as they are (cannot be "
+        f"decrypted): {len(done.failed)}"
+    )
+    staff_services.record_command("helpcenter files reencrypt", "files_reencrypt", detail=summary)
+    for reason in done.failed:
+        click.echo(f"Left as it is: {reason}", err=True)
+    click.echo(summary)
+    if done.failed:
+        raise click.exceptions.Exit(1)

@@ -68,6 +68,23 @@ def queue(ticket: Ticket, kind: str, token: str | None = None) -> OutboxEmail | 
     return email
 
 
+def queue_to(*, recipient: str, kind: str, language: str, subject: str, body: str) -> OutboxEmail:
+    """Add an email about no ticket (a staff member's password reset) to the outbox, written
+    by the caller in `language`; sent like the others, with the caller's unit of work."""
+    now = utcnow()
+    email = OutboxEmail(
+        kind=kind,
+        recipient=recipient,
+        language=language,
+        subject=subject[:200],
+        body=body,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    db.session.add(email)
+    return email
+
+
 @dataclass(frozen=True)
 class Delivery:
     sent: int

@@ -123,7 +123,7 @@ def test_starting_a_chat_answers_its_reference_token_and_status_link(relay, oper
     assert (ticket.email, ticket.player_id, ticket.name) == ("", "P-77", "")
     assert ticket.source == "api:telegram-relay"
     # The status link opens the player's status page.
-    page = relay.client.get(chat["status_url"].removeprefix(BASE))
+    page = relay.client.get(chat["status_url"].removeprefix(BASE), follow_redirects=True)
     assert chat["reference"] in page.get_data(as_text=True)
 
 

@@ -99,7 +99,7 @@ def test_this_answered_my_question_ends_the_chat_with_the_rating_form(app, clien
     assert response.status_code == 303
     assert "You rated our service 5 of 5" in text(client.get(path))
     # The status page shows the whole conversation, the bot as a bot with its articles.
-    status = text(client.get(status_url))
+    status = text(client.get(status_url, follow_redirects=True))
     assert "Answer bot (Bot, not a person)" in status and 'class="chat-articles"' in status
 
 

@@ -100,3 +100,10 @@ TICKET = {
 def file_ticket(now=None, **changes) -> services.Filed:
     """A request filed straight through the domain, as an integration or staff would."""
     return services.file_ticket(services.NewTicket(**{**TICKET, **changes}), now=now or utcnow())
+
+
+def opened(client, filed: services.Filed, lang: str = "en") -> str:
+    """Open the private link as its reader does: the token-free status page it leads to."""
+    response = client.get(f"/{lang}/status/{filed.token}")
+    assert response.status_code == 303, response.status
+    return response.headers["Location"]

@@ -78,7 +78,7 @@ def test_the_summary_of_refused_files_states_the_size_limit(app, limits):
 
 
 def test_the_reply_form_and_the_error_page_state_the_limits_in_force(ctx, client, limits):
-    page = text(client.get(f"/en/status/{file_ticket().token}"))
+    page = text(client.get(f"/en/status/{file_ticket().token}", follow_redirects=True))
     assert "Up to 3 files: JPEG, PNG or PDF, at most 2 MB each." in page
 
     ctx.config["MAX_CONTENT_LENGTH"] = 1024 * 1024

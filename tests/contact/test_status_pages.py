@@ -11,7 +11,15 @@ from helpcenter.db import utcnow
 from helpcenter.extensions import db
 from helpcenter.tickets import services, states
 from helpcenter.tickets.models import Ticket
-from tests.contact.conftest import Player, csrf_of, file_ticket, png_bytes, post_multipart, text
+from tests.contact.conftest import (
+    Player,
+    csrf_of,
+    file_ticket,
+    opened,
+    png_bytes,
+    post_multipart,
+    text,
+)
 
 HTMX = {"HX-Request": "true"}
 STAFF = services.Actor(states.STAFF, "Rəşad", "supervisor")
@@ -80,18 +88,20 @@ def test_lookups_are_rate_limited_per_address_and_per_reference(ctx, client, app
     assert "Too many attempts." in text(lookup(client, other, "player@example.com"))
 
 
-def test_the_private_link_opens_the_page_and_a_wrong_one_explains(ctx, client):
+def test_the_private_link_opens_the_page_and_a_wrong_one_explains(ctx, app, client):
     filed = file_ticket()
-    assert client.get(f"/en/status/{filed.token}").status_code == 200
+    assert client.get(f"/en/status/{filed.token}", follow_redirects=True).status_code == 200
     # A token with its last character changed (never to the character it already ends in).
     changed = filed.token[:-1] + ("x" if filed.token[-1] != "x" else "y")
     for bad in (changed, "short", "a" * 64, filed.ticket.reference):
-        response = client.get(f"/en/status/{bad}")
+        response = app.test_client().get(f"/en/status/{bad}")
         assert response.status_code == 404
         assert "This link does not open a request." in text(response)
     # Another ticket's token never opens this one, on any address.
-    other = file_ticket().token
-    assert f"Request {filed.ticket.reference}" not in text(client.get(f"/en/status/{other}"))
+    other = file_ticket()
+    page = text(app.test_client().get(f"/en/status/{other.token}", follow_redirects=True))
+    assert f"Request {other.ticket.reference}" in page
+    assert f"Request {filed.ticket.reference}" not in page
 
 
 def test_the_page_shows_stage_deadlines_replies_and_timeline_but_no_notes(ctx, client):
@@ -101,7 +111,7 @@ def test_the_page_shows_stage_deadlines_replies_and_timeline_but_no_notes(ctx, c
     services.note(ticket, STAFF, "Internal: player seems upset", now=now)
     services.escalate(ticket, STAFF, "The bank must confirm", now=now)
     services.reply(ticket, STAFF, "Please send the bank statement.", wait=True, now=now)
-    page = text(client.get(f"/en/status/{filed.token}"))
+    page = text(client.get(opened(client, filed)))
     assert "Internal: player seems upset" not in page
     assert "Please send the bank statement." in page
     assert "Rəşad, support team" in page
@@ -120,17 +130,18 @@ def test_the_page_speaks_the_language_of_its_address(app, client):
     with app.app_context():
         filed = file_ticket(language="en")
         services.run_sla(now=filed.ticket.first_response_due_at + timedelta(minutes=1))
-    ru = text(client.get(f"/ru/status/{filed.token}"))
-    az = text(client.get(f"/az/status/{filed.token}"))
+    ru = text(client.get(opened(client, filed, "ru")))
+    az = text(client.get(opened(client, filed, "az")))
     assert "Автоматически передано супервайзеру" in ru
     assert "Avtomatik olaraq supervayzerə ötürüldü" in az
     switcher = re.findall(r'href="(/[a-z]{2}/status/[^"]+)" hreflang', ru)
-    assert f"/az/status/{filed.token}" in switcher and f"/en/status/{filed.token}" in switcher
+    ref = filed.ticket.reference
+    assert f"/az/status/{ref}" in switcher and f"/en/status/{ref}" in switcher
 
 
 def test_htmx_polling_gets_the_changing_part_and_the_forms_when_they_change(ctx, client):
     filed = file_ticket()
-    page = text(client.get(f"/en/status/{filed.token}"))
+    page = text(client.get(opened(client, filed)))
     poll = re.search(r'id="hc-live" hx-get="([^"]+)" hx-trigger="every 30s"', page)
     assert poll
     first = client.get(poll.group(1).replace("&amp;", "&"), headers=HTMX)
@@ -155,7 +166,7 @@ def reply(client, path, body="", files=(), csrf=None):
 
 def test_the_player_replies_and_adds_evidence(ctx, client):
     filed = file_ticket()
-    path = f"/en/status/{filed.token}"
+    path = opened(client, filed)
     services.reply(filed.ticket, STAFF, "Which card?", wait=True)
     response = reply(client, path, "The Visa ending in 4242.", [("receipt.png", png_bytes())])
     assert response.status_code == 303 and response.headers["Location"] == path
@@ -180,7 +191,7 @@ def test_the_player_replies_and_adds_evidence(ctx, client):
 )
 def test_a_bad_reply_is_explained_and_changes_nothing(ctx, client, body, files, message):
     filed = file_ticket()
-    response = reply(client, f"/en/status/{filed.token}", body, files)
+    response = reply(client, opened(client, filed), body, files)
     assert response.status_code == 422
     assert message in text(response)
     db.session.expire_all()
@@ -197,7 +208,7 @@ def test_a_stale_reply_form_keeps_the_text(ctx, client):
 
 def test_rating_once_after_resolution_and_reopening_within_seven_days(ctx, client):
     filed = file_ticket()
-    path = f"/en/status/{filed.token}"
+    path = opened(client, filed)
     page = text(client.get(path))
     assert "Rate our service" not in page
     services.resolve(filed.ticket, STAFF, "Refunded.")
@@ -228,7 +239,7 @@ def test_rating_once_after_resolution_and_reopening_within_seven_days(ctx, clien
 def test_reopening_ends_after_seven_days_and_closed_requests_take_no_replies(ctx, client):
     filed = file_ticket()
     services.resolve(filed.ticket, STAFF, "Done.", now=utcnow() - timedelta(days=8))
-    path = f"/en/status/{filed.token}"
+    path = opened(client, filed)
     page = text(client.get(path))
     assert "Not solved after all?" not in page and "Reply or add evidence" not in page
     token = csrf_of(page)
@@ -243,7 +254,7 @@ def test_reopening_ends_after_seven_days_and_closed_requests_take_no_replies(ctx
 def test_a_rating_must_be_one_to_five(ctx, client):
     filed = file_ticket()
     services.resolve(filed.ticket, STAFF, "Done.")
-    path = f"/en/status/{filed.token}"
+    path = opened(client, filed)
     token = csrf_of(text(client.get(path)))
     response = client.post(path + "/rate", data={"rating-csrf_token": token, "rating-score": "9"})
     assert response.status_code == 422
@@ -254,7 +265,7 @@ def test_a_rating_must_be_one_to_five(ctx, client):
 def test_status_actions_are_rate_limited(ctx, client, app):
     app.config["STATUS_ACTION_RATE_LIMIT"] = "2 per hour"
     filed = file_ticket()
-    path = f"/en/status/{filed.token}"
+    path = opened(client, filed)
     codes = [reply(client, path, f"Message {i}").status_code for i in range(3)]
     assert codes == [303, 303, 429]
 

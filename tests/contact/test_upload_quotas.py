@@ -15,7 +15,15 @@ from helpcenter.staff import services as staff
 from helpcenter.tickets import quotas as ticket_quotas
 from helpcenter.tickets import services, uploads
 from helpcenter.tickets.models import Attachment, Ticket, TicketMessage
-from tests.contact.conftest import FORM, Player, file_ticket, png_bytes, post_multipart, text
+from tests.contact.conftest import (
+    FORM,
+    Player,
+    file_ticket,
+    opened,
+    png_bytes,
+    post_multipart,
+    text,
+)
 
 SMALL = {
     "TICKET_MAX_FILES": 3,
@@ -110,7 +118,7 @@ def test_the_file_that_crosses_the_request_quota_is_refused_and_nothing_is_kept(
     ctx, client, quotas, lang
 ):
     filed = file_ticket(language=lang)
-    path = f"/{lang}/status/{filed.token}"
+    path = opened(client, filed, lang)
     assert reply(client, path, "My receipt.", shots("a.png", "b.png")).status_code == 303
 
     response = reply(client, path, "Two more screenshots.", shots("c.png", "d.png"))
@@ -140,7 +148,7 @@ def test_the_request_quota_counts_megabytes_over_the_contact_form_and_replies(
     )
     assert tickets() == 0  # no half-filed request
 
-    path = Player(client).file(files=[("first.png", big)])
+    path = client.get(Player(client).file(files=[("first.png", big)])).headers["Location"]
     ticket_id = db.session.scalar(select(Ticket.id))
     response = reply(client, path, "The statement.", [("second.png", big)])
     assert response.status_code == 422
@@ -153,7 +161,7 @@ def test_the_request_quota_counts_megabytes_over_the_contact_form_and_replies(
 
 def test_a_request_holds_exactly_its_quota(ctx, client, quotas):
     filed = file_ticket()
-    path = f"/en/status/{filed.token}"
+    path = opened(client, filed)
     assert reply(client, path, "", shots("a.png", "b.png", "c.png")).status_code == 303
     assert stored(filed.ticket.id) == (2, 3)
 
@@ -165,7 +173,7 @@ def test_the_daily_address_quota_refuses_the_crossing_file_and_says_when_it_ends
     loaded, ctx, client, quotas
 ):
     quotas.update(UPLOAD_DAILY_FILES_PER_ADDRESS=4)
-    path = Player(client).file(files=shots("a.png", "b.png"))
+    path = client.get(Player(client).file(files=shots("a.png", "b.png"))).headers["Location"]
     assert reply(client, path, "", shots("c.png")).status_code == 303
     # Another request, another email, the same address: its second file is one too many.
     response = contact(client, shots("d.png", "e.png"), email="other@example.com")
@@ -230,7 +238,7 @@ def test_spellings_of_one_mailbox_share_its_daily_quota(loaded, ctx, client, quo
 def test_the_daily_quota_speaks_the_players_language(ctx, client, quotas, lang, message):
     quotas.update(UPLOAD_DAILY_FILES_PER_EMAIL=1)
     filed = file_ticket(language=lang, email="victim@example.com")
-    path = f"/{lang}/status/{filed.token}"
+    path = opened(client, filed, lang)
     assert reply(client, path, "", shots("b.png")).status_code == 303
     response = reply(client, path, "Again.", shots("c.png"))
     assert response.status_code == 429

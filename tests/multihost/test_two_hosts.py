@@ -123,6 +123,8 @@ def two_hosts(app, tmp_path):
         "HELPCENTER_SESSION_COOKIE_SECURE": "false",
         "HELPCENTER_PROXY_FIX_X_FOR": "1",
         "HELPCENTER_VOTE_RATE_LIMIT": "3 per minute",
+        # Staff sign in with a password alone here; tests/staff/test_totp.py covers TOTP.
+        "HELPCENTER_STAFF_2FA": "optional",
     }
     client_address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(256)}"
     processes, hosts = [], []

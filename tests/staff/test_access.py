@@ -106,12 +106,12 @@ def test_a_players_status_session_opens_nothing_for_staff(app, client, accounts)
     with app.app_context():
         filed = file_ticket(topic="technical", transaction_id="")
         ref, token = filed.ticket.reference, filed.token
-    assert client.get(f"/en/status/{token}").status_code == 200
+    assert client.get(f"/en/status/{token}", follow_redirects=True).status_code == 200
     for url in ("/staff/tickets", f"/staff/tickets/{ref}", "/staff/audit"):
         response = client.get(url)
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/staff/login")
-    csrf = csrf_of(client.get(f"/en/status/{token}").get_data(as_text=True))
+    csrf = csrf_of(client.get(f"/en/status/{ref}").get_data(as_text=True))
     posted = client.post(
         f"/staff/tickets/{ref}/note",
         data={"note-csrf_token": csrf, "note-version": "1", "note-body": "x"},

@@ -238,7 +238,7 @@ def test_a_reply_reaches_the_status_page_and_the_players_email(app, console):
     console.login("operator")
     response = console.act(ref, "reply", body="Платёж найден, деньги уже на балансе.", wait="y")
     assert response.status_code == 303
-    status = text(app.test_client().get(f"/ru/status/{token}"))
+    status = text(app.test_client().get(f"/ru/status/{token}", follow_redirects=True))
     assert "Платёж найден, деньги уже на балансе." in status
     assert "Aysel, служба поддержки" in status or "Aysel" in status
     with app.app_context():

@@ -28,7 +28,7 @@ from helpcenter.extensions import db
 from helpcenter.tickets import services, states
 from helpcenter.tickets.models import Attachment, Ticket
 from helpcenter.tickets.uploads import UploadRefused, check, clean
-from tests.contact.conftest import Player, file_ticket, post_multipart, text
+from tests.contact.conftest import Player, file_ticket, opened, post_multipart, text
 from tests.staff.conftest import StaffActions, accounts  # noqa: F401 (a fixture)
 
 GPS_IFD = 0x8825
@@ -136,7 +136,7 @@ def filed_through_the_form(client, name: str, data: bytes) -> Attachment:
 def replied_on_the_status_page(client, name: str, data: bytes) -> Attachment:
     filed = file_ticket()
     services.reply(filed.ticket, STAFF, "Send the photo of the receipt, please.", wait=True)
-    path = f"/en/status/{filed.token}"
+    path = opened(client, filed)
     token = re.search(r'name="reply-csrf_token"[^>]*value="([^"]+)"', text(client.get(path)))
     data = {
         "reply-csrf_token": token.group(1),

@@ -142,6 +142,7 @@ def test_while_the_database_is_down_players_get_answers_and_then_everything_work
     results = text(client.get("/en/search?q=withdrawal"))
     result = re.search(r'href="(/en/search/opened/[^"]+)"', results).group(1)
     contact_token = player.token()
+    status_path = client.get(status_path).headers["Location"]  # the private link, opened
     reply_token = csrf_token(text(client.get(status_path)))
     filed_before = _tickets(app)
 
