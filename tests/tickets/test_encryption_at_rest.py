@@ -14,23 +14,12 @@ from helpcenter.extensions import db
 from helpcenter.staff.models import AuditEntry
 from helpcenter.tickets import encryption, services
 from helpcenter.tickets.models import Attachment, StoredFile
-from tests.conftest import empty_tables, make_app
+from tests.conftest import make_app
 from tests.contact.conftest import TICKET, Player
-from tests.tickets.test_storage import Hosts, evidence, noise_png, signed_in
+from tests.tickets.test_storage import evidence, noise_png, signed_in
 
 KEY_A = base64.urlsafe_b64encode(b"A" * 32).decode()
 KEY_B = base64.urlsafe_b64encode(b"B" * 32).decode()
-
-
-@pytest.fixture(params=["database", "directory"])
-def hosts(request, migrated_url, tmp_path):
-    hosts = Hosts(migrated_url, tmp_path, request.param)
-    yield hosts
-    if hosts.apps:
-        empty_tables(hosts.apps[0])
-    for app in hosts.apps[1:]:
-        with app.app_context():
-            db.engine.dispose()
 
 
 def host(hosts, name: str, keys: str = ""):

@@ -19,7 +19,7 @@ from helpcenter.extensions import db
 from helpcenter.staff import services as staff
 from helpcenter.tickets import services, states, storage, uploads
 from helpcenter.tickets.models import Attachment, StoredFile, Ticket
-from tests.conftest import empty_tables, make_app
+from tests.conftest import make_app
 from tests.contact.conftest import TICKET, Player
 
 PASSWORD = "correct horse battery staple"
@@ -55,17 +55,6 @@ class Hosts:
         )
         self.apps.append(app)
         return app
-
-
-@pytest.fixture(params=["database", "directory"])
-def hosts(request, migrated_url, tmp_path):
-    hosts = Hosts(migrated_url, tmp_path, request.param)
-    yield hosts
-    if hosts.apps:
-        empty_tables(hosts.apps[0])
-    for app in hosts.apps[1:]:
-        with app.app_context():
-            db.engine.dispose()
 
 
 def signed_in(app):
