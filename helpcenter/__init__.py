@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter.contact import api as contact_api
     from helpcenter.contact import views as contact_views
     from helpcenter.editor import views as editor_views
+    from helpcenter.players import views as players_views
     from helpcenter.privacy import cli as privacy_cli
     from helpcenter.privacy import views as privacy_views
     from helpcenter.search import cli as search_cli
@@ -66,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(contact_api.bp)
     app.register_blueprint(chat_views.bp)
     app.register_blueprint(chat_api.bp)
+    app.register_blueprint(players_views.bp)
     staff_auth.init_app(app)
     app.register_blueprint(staff_views.bp)
     app.register_blueprint(staff_reports.bp)

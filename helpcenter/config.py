@@ -156,6 +156,14 @@ class Config:
     CHAT_MESSAGE_MAX = 2000
     # Messages a player may send in one chat (the web page and the API alike).
     CHAT_MESSAGE_RATE_LIMIT = "20 per minute; 200 per hour"
+    # Single sign-on from the casino (/<lang>/sso?jwt=...): the shared secret of HS256 tokens
+    # (at least 32 characters) and/or a JWKS of the casino's public keys for RS256/ES256 tokens
+    # (a file path or an https URL); the `iss` and `aud` the tokens must carry. Neither secret
+    # nor JWKS: no sign-on (/<lang>/sso is a 404).
+    SSO_SECRET = ""
+    SSO_JWKS = ""
+    SSO_ISSUER = ""
+    SSO_AUDIENCE = ""
 
 
 class TestConfig(Config):
@@ -196,6 +204,13 @@ def finalize(config: dict) -> None:
     config["FILE_ENCRYPTION_KEYS"] = encryption.parse_keys(config.get("FILE_ENCRYPTION_KEYS"))
     if config.get("STAFF_2FA") not in ("required", "optional"):
         raise ValueError("HELPCENTER_STAFF_2FA must be 'required' or 'optional'")
+    if config.get("SSO_SECRET") or config.get("SSO_JWKS"):
+        if not config.get("SSO_ISSUER") or not config.get("SSO_AUDIENCE"):
+            raise ValueError(
+                "single sign-on needs HELPCENTER_SSO_ISSUER and HELPCENTER_SSO_AUDIENCE"
+            )
+        if config.get("SSO_SECRET") and len(config["SSO_SECRET"]) < 32:
+            raise ValueError("HELPCENTER_SSO_SECRET must have at least 32 characters")
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if config.get(key) is None:
             config[key] = not config.get("DEBUG")

@@ -209,6 +209,8 @@ class SupportConfig:
     channels: tuple[Channel, ...]
     topics: tuple[Topic, ...]  # in the contact form's order
     escalation: Escalation
+    # The VIP levels a casino sign-on may give a player; any other level is ignored.
+    vip_levels: tuple[str, ...] = ()
 
     def channel(self, channel_id: str) -> Channel:
         for channel in self.channels:
@@ -358,12 +360,17 @@ class _Escalation(_Schema):
     supervisor_when_resolution_missed: bool = True
 
 
+class _Vip(_Schema):
+    levels: list[Slug]
+
+
 class _SupportFile(_Schema):
     timezone: Zone
     business_hours: _BusinessHours
     channels: Annotated[list[_Channel], Field(min_length=1)]
     topics: Annotated[list[_Topic], Field(min_length=1)]
     escalation: _Escalation
+    vip: _Vip | None = None
 
     @field_validator("channels")
     @classmethod
@@ -461,6 +468,7 @@ def parse(data) -> SupportConfig:
             for topic in checked.topics
         ),
         escalation=Escalation(**checked.escalation.model_dump()),
+        vip_levels=tuple(checked.vip.levels) if checked.vip else (),
     )
 
 

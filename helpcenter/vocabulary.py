@@ -22,6 +22,9 @@ MAX_BODY = 100_000
 # Characters of a ticket's subject (the column is as wide).
 MAX_SUBJECT = 150
 
+# The NPS question ("How likely are you to recommend us to a friend?"): 0 to 10.
+NPS_MIN, NPS_MAX = 0, 10
+
 # Evidence a player attaches: files per post, bytes per file, pixels per image.
 MAX_FILES = 5
 MEGABYTE = 1024 * 1024  # as file sizes are shown to people

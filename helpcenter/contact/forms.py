@@ -511,6 +511,30 @@ class RatingForm(FlaskForm):
     )
 
 
+_NPS_CHOICES = [str(n) for n in range(vocabulary.NPS_MIN, vocabulary.NPS_MAX + 1)]
+
+
+def _nps_field(*required):
+    return RadioField(
+        _l("How likely are you to recommend us to a friend?"),
+        choices=[SelectChoice(n) for n in _NPS_CHOICES],
+        validate_choice=False,
+        validators=[*required, AnyOf(_NPS_CHOICES, message=_l("Choose a number from 0 to 10."))],
+    )
+
+
+class NpsForm(FlaskForm):
+    """The NPS question alone, on the status page once the service is rated."""
+
+    nps = _nps_field(InputRequired(_l("Choose a number from 0 to 10.")))
+
+
+class RatingWithNpsForm(RatingForm):
+    """The status page's rating, with the NPS question beside it (optional: once, either way)."""
+
+    nps = _nps_field(Optional())
+
+
 class ReopenForm(FlaskForm):
     body = TextAreaField(
         _l("What is still not solved?"),

@@ -121,17 +121,20 @@ class StatusPage:
     is_waiting: bool
     is_open: bool  # the player can reply and add evidence
     can_rate: bool
+    can_recommend: bool  # the NPS question, once after resolution
     can_reopen: bool
     reopen_until: datetime | None
     rating: int | None
     rating_comment: str
+    nps_score: int | None
     created_at: datetime
     updated_at: datetime
 
     @property
     def forms(self) -> str:
         """Which actions the page offers; when it changes, a refresh redraws the forms too."""
-        return f"{int(self.is_open)}{int(self.can_rate)}{int(self.can_reopen)}"
+        offered = (self.is_open, self.can_rate, self.can_recommend, self.can_reopen)
+        return "".join(str(int(flag)) for flag in offered)
 
 
 def _steps(ticket: Ticket, stage: str) -> tuple[Step, ...]:
@@ -187,10 +190,12 @@ def status_page(ticket: Ticket, now: datetime | None = None) -> StatusPage:
         is_waiting=ticket.state == states.WAITING,
         is_open=ticket.can("player_reply", actions.PLAYER, now),
         can_rate=ticket.can("rate", actions.PLAYER, now),
+        can_recommend=ticket.can("recommend", actions.PLAYER, now),
         can_reopen=ticket.can("reopen", actions.PLAYER, now),
         reopen_until=actions.reopen_until(ticket),
         rating=ticket.rating,
         rating_comment=ticket.rating_comment,
+        nps_score=ticket.nps_score,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
     )

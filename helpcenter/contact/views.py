@@ -20,7 +20,8 @@ from helpcenter.contact.forms import (
     DESCRIPTION_MAX,
     ContactForm,
     LookupForm,
-    RatingForm,
+    NpsForm,
+    RatingWithNpsForm,
     ReopenForm,
     ReplyForm,
     SolvedForm,
@@ -31,6 +32,7 @@ from helpcenter.i18n import _
 from helpcenter.support import current as support_config
 from helpcenter.tickets import quotas, reference, states
 from helpcenter.tickets import services as tickets
+from helpcenter.transaction import unit_of_work
 from helpcenter.web import language_blueprint
 from helpcenter.web.outage import keeps_form
 from helpcenter.web.pages import varying
@@ -69,6 +71,7 @@ _PAGE_OF_ACTION = {
     "contact.solved": "contact.form",
     "contact.status_reply": "contact.status_page",
     "contact.status_rate": "contact.status_page",
+    "contact.status_recommend": "contact.status_page",
     "contact.status_reopen": "contact.status_page",
 }
 
@@ -291,7 +294,8 @@ def _blank_forms() -> dict:
     """The status page's forms, empty; prefixes keep their field ids apart on one page."""
     return {
         "reply_form": ReplyForm(formdata=None, prefix="reply"),
-        "rating_form": RatingForm(formdata=None, prefix="rating"),
+        "rating_form": RatingWithNpsForm(formdata=None, prefix="rating"),
+        "nps_form": NpsForm(formdata=None, prefix="nps"),
         "reopen_form": ReopenForm(formdata=None, prefix="reopen"),
     }
 
@@ -355,6 +359,9 @@ def _act(access: str, name: str, form, action) -> object:
             "error",
         )
         return _status_page(tickets.find_by_reference(ticket.reference), status=409, **{name: form})
+    except tickets.AlreadyRecommended:
+        flash(_("You have already told us how likely you are to recommend us. Thank you!"), "error")
+        return _status_page(ticket, status=409)
     except states.TransitionError:
         flash(
             _("This is no longer possible: the request has changed. See its status below."), "error"
@@ -389,10 +396,24 @@ def status_reply(access: str):
 @csrf.exempt  # RatingForm checks its own token and keeps the comment when it fails
 def status_rate(access: str):
     def rate(ticket, form):
-        tickets.rate(ticket, int(form.score.data), form.comment.data or "")
+        # The rating and the NPS answer given with it land together, or neither does.
+        with unit_of_work():
+            tickets.rate(ticket, int(form.score.data), form.comment.data or "")
+            if form.nps.data:
+                tickets.recommend(ticket, int(form.nps.data))
         return _("Thank you for rating our service.")
 
-    return _act(access, "rating", RatingForm(prefix="rating"), rate)
+    return _act(access, "rating", RatingWithNpsForm(prefix="rating"), rate)
+
+
+@bp.post("/status/<access>/recommend")
+@csrf.exempt  # NpsForm checks its own token
+def status_recommend(access: str):
+    def recommend(ticket, form):
+        tickets.recommend(ticket, int(form.nps.data))
+        return _("Thank you for your answer.")
+
+    return _act(access, "nps", NpsForm(prefix="nps"), recommend)
 
 
 @bp.post("/status/<access>/reopen")

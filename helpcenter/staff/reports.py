@@ -16,6 +16,10 @@ Definitions (the period is the `days` days up to `now`; a ticket belongs to it b
   investigation team passed the supervisors too, so it counts for both.
 - Satisfaction: ratings of 4 or 5 of all the ratings given to the period's tickets, against
   SATISFACTION_TARGET.
+- NPS ("How likely are you to recommend us to a friend?", 0-10): the share of promoters (9-10)
+  minus the share of detractors (0-6) of the answers given to the period's tickets, in whole
+  points from -100 to 100; for the whole period, per topic and per channel. No answers: no NPS
+  (None), never 0. Per VIP level once tickets carry one (not yet: no such data).
 - First-contact resolution: of the period's resolved tickets, those resolved without any
   escalation, never reopened, and on which the player wrote nothing (no message, no
   `player_replied` or `evidence_added` event) after the first staff message the player saw.
@@ -51,6 +55,8 @@ SATISFACTION_TARGET = 0.85
 # The industry's figure: an answer bot in front of the chat settles up to 40 % of the questions.
 BOT_SHARE_TARGET = 0.40
 SATISFIED_FROM = 4  # ratings of 4 and 5 count as satisfied
+PROMOTERS_FROM = 9  # NPS answers of 9 and 10
+DETRACTORS_UP_TO = 6  # NPS answers of 0 to 6
 COMMENTS = 20
 TOP_ARTICLES = 10
 TOP_QUERIES = 10
@@ -103,6 +109,38 @@ class Satisfaction:
 
 
 @dataclass(frozen=True)
+class Nps:
+    promoters: int
+    passives: int
+    detractors: int
+
+    @property
+    def answers(self) -> int:
+        return self.promoters + self.passives + self.detractors
+
+    @property
+    def score(self) -> int | None:
+        """% promoters - % detractors, rounded to a whole point; None without answers."""
+        if not self.answers:
+            return None
+        return round(100 * (self.promoters - self.detractors) / self.answers)
+
+
+@dataclass(frozen=True)
+class NpsGroup:
+    code: str
+    nps: Nps
+
+
+@dataclass(frozen=True)
+class NpsReport:
+    overall: Nps
+    by_topic: tuple[NpsGroup, ...]
+    by_channel: tuple[NpsGroup, ...]
+    # by_vip_level: to come once tickets carry the player's VIP level (a grouping like these).
+
+
+@dataclass(frozen=True)
 class ChatStats:
     started: int
     by_bot: Share  # settled by the answer bot, of the chats started
@@ -136,6 +174,7 @@ class Report:
     reached_supervisor: Share
     reached_investigation: Share
     satisfaction: Satisfaction
+    nps: NpsReport
     first_contact_resolution: Share
     deflections: int
     top_articles: tuple[Count, ...]
@@ -203,6 +242,7 @@ def report(*, days: int, now: datetime | None = None) -> Report:
         reached_supervisor=Share(_count(period & _escalated_to(states.SUPERVISOR)), total),
         reached_investigation=Share(_count(period & _escalated_to(states.INVESTIGATION)), total),
         satisfaction=_satisfaction(period),
+        nps=_nps(period),
         first_contact_resolution=_first_contact_resolution(period),
         deflections=_deflections(since, until),
         top_articles=_top_articles(since, until),
@@ -246,6 +286,45 @@ def _satisfaction(period) -> Satisfaction:
     )
     comments = tuple(Comment(*row) for row in rows)
     return Satisfaction(Share(int(satisfied), rated), comments)
+
+
+def _nps(period) -> NpsReport:
+    def grouped(column):
+        return db.session.execute(
+            select(
+                column,
+                func.sum(case((Ticket.nps_score >= PROMOTERS_FROM, 1), else_=0)),
+                func.sum(
+                    case(
+                        (
+                            and_(
+                                Ticket.nps_score > DETRACTORS_UP_TO,
+                                Ticket.nps_score < PROMOTERS_FROM,
+                            ),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                ),
+                func.sum(case((Ticket.nps_score <= DETRACTORS_UP_TO, 1), else_=0)),
+            )
+            .where(period, Ticket.nps_score.is_not(None))
+            .group_by(column)
+            .order_by(func.count(Ticket.id).desc(), column)
+        ).all()
+
+    def groups(column) -> tuple[NpsGroup, ...]:
+        return tuple(
+            NpsGroup(code, Nps(int(p), int(m), int(d))) for code, p, m, d in grouped(column)
+        )
+
+    by_topic = groups(Ticket.topic)
+    overall = Nps(
+        sum(g.nps.promoters for g in by_topic),
+        sum(g.nps.passives for g in by_topic),
+        sum(g.nps.detractors for g in by_topic),
+    )
+    return NpsReport(overall, by_topic, groups(Ticket.channel))
 
 
 def _first_contact_resolution(period) -> Share:

@@ -78,6 +78,10 @@ def _not_rated(ticket: Ticket, now: datetime) -> bool:
     return ticket.rating is None
 
 
+def _not_recommended(ticket: Ticket, now: datetime) -> bool:
+    return ticket.nps_score is None
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
@@ -159,6 +163,8 @@ RULES: dict[str, Rule] = {
         Rule("add_evidence", PLAYER_ONLY, stay(*OPEN_STATES)),
         Rule("reopen", PLAYER_ONLY, to(IN_PROGRESS, RESOLVED), when=_within_reopen_window),
         Rule("rate", PLAYER_ONLY, stay(RESOLVED, CLOSED), when=_not_rated),
+        # The NPS question ("recommend us to a friend?", 0-10): once, with the rating or alone.
+        Rule("recommend", PLAYER_ONLY, stay(RESOLVED, CLOSED), when=_not_recommended),
     )
 }
 

@@ -112,6 +112,9 @@ def event_text(type_: str, tier: str, text: str) -> str:
         return f"{label}: {text}" if text else str(label)
     if type_ == "rated":
         return gettext("You rated the service %(score)s of 5", score=text)
+    if type_ == "recommended":
+        # i18n: the player's answer to "How likely are you to recommend us to a friend?"
+        return gettext("You said how likely you are to recommend us: %(score)s of 10", score=text)
     return str(_EVENTS.get(type_, type_))
 
 
@@ -123,4 +126,6 @@ def staff_event_text(type_: str, tier: str, text: str) -> str:
         return gettext("Assigned to %(who)s", who=text) if text else gettext("Unassigned")
     if type_ == "rated":
         return gettext("The player rated the service %(score)s of 5", score=text)
+    if type_ == "recommended":
+        return gettext("The player would recommend us %(score)s of 10", score=text)
     return event_text(type_, tier, text)

@@ -47,6 +47,9 @@ class Ticket(Base):
 
     rating: Mapped[int | None]
     rating_comment: Mapped[str] = mapped_column(Text, default="")
+    # "How likely are you to recommend us to a friend?" (0-10), asked once after resolution.
+    nps_score: Mapped[int | None]
+    nps_at: Mapped[datetime | None]
     # Optimistic locking: every UPDATE checks and bumps it, so two changes made from the same
     # reading cannot both land (the second gets StaleDataError).
     version: Mapped[int] = mapped_column(default=1, server_default="1")

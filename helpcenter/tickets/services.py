@@ -23,7 +23,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from helpcenter import support
+from helpcenter import support, vocabulary
 from helpcenter.chat import states as chat_states
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
@@ -380,6 +380,24 @@ def rate(ticket: Ticket, score: int, comment: str = "", now=None) -> None:
     _apply(ticket, "rate", PLAYER, now)
     ticket.rating, ticket.rating_comment = score, comment
     _event(ticket, "rated", PLAYER, now, text=str(score))
+
+
+class AlreadyRecommended(states.TransitionError):
+    """The player already answered the NPS question of this ticket."""
+
+
+@_use_case
+def recommend(ticket: Ticket, score: int, now=None) -> None:
+    """Answer the NPS question once (0-10), after resolution; raises AlreadyRecommended when it
+    was answered before, TransitionError before resolution, ValueError out of range."""
+    if not vocabulary.NPS_MIN <= score <= vocabulary.NPS_MAX:
+        raise ValueError("an NPS answer is 0 to 10")
+    if ticket.nps_score is not None:
+        raise AlreadyRecommended("recommend", ticket.state, ticket.tier)
+    now = _now(now)
+    _apply(ticket, "recommend", PLAYER, now)
+    ticket.nps_score, ticket.nps_at = score, now
+    _event(ticket, "recommended", PLAYER, now, text=str(score))
 
 
 @_use_case

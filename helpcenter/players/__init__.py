@@ -1,0 +1,1 @@
+"""Players signed in from the casino: single sign-on with a short-lived signed token (JWT)."""
