@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, select
 
 from helpcenter.db import utcnow
 from helpcenter.extensions import db
@@ -141,18 +141,8 @@ def _delete_files(found: list[Attachment], now: datetime, *, reason: str) -> lis
 
         after_commit(discard_copies)
     for ticket_id, count in per_ticket.items():
-        ticket = db.session.get_one(Ticket, ticket_id)
-        db.session.add(
-            TicketEvent(
-                ticket_id=ticket_id,
-                type=FILES_DELETED,
-                actor_kind=states.SYSTEM,
-                text=f"{count} ({reason})",
-                state=ticket.state,
-                tier=ticket.tier,
-                is_public=False,
-                created_at=now,
-            )
+        _staff_only_event(
+            db.session.get_one(Ticket, ticket_id), FILES_DELETED, f"{count} ({reason})", now
         )
     return [a.size for a in found]
 
@@ -160,11 +150,7 @@ def _delete_files(found: list[Attachment], now: datetime, *, reason: str) -> lis
 def anonymize(ticket: Ticket, now: datetime, *, reason: str) -> bool:
     """Drop who the player was from `ticket` (in the caller's unit of work); False when it was
     anonymized already."""
-    if db.session.scalar(
-        select(func.count(TicketEvent.id)).where(
-            TicketEvent.ticket_id == ticket.id, TicketEvent.type == ANONYMIZED
-        )
-    ):
+    if not db.session.scalar(select(_not_anonymized()).where(Ticket.id == ticket.id)):
         return False
     _delete_files(list(ticket.attachments), now, reason=reason)
     ticket.email = ""
@@ -179,18 +165,23 @@ def anonymize(ticket: Ticket, now: datetime, *, reason: str) -> bool:
             message.body = ""
             message.author_name = ""
     db.session.execute(delete(OutboxEmail).where(OutboxEmail.ticket_id == ticket.id))
+    _staff_only_event(ticket, ANONYMIZED, reason, now)
+    return True
+
+
+def _staff_only_event(ticket: Ticket, type_: str, text: str, now: datetime) -> None:
+    """A line of the ticket's history, by the system, that only staff see."""
     ticket.events.append(
         TicketEvent(
-            type=ANONYMIZED,
+            type=type_,
             actor_kind=states.SYSTEM,
-            text=reason,
+            text=text,
             state=ticket.state,
             tier=ticket.tier,
             is_public=False,
             created_at=now,
         )
     )
-    return True
 
 
 # --- one player's data ---------------------------------------------------------------------------
