@@ -33,7 +33,7 @@ MAX_LIFETIME_SECONDS = 5 * 60
 LEEWAY_SECONDS = 10
 KEY_ALGORITHMS = ("RS256", "ES256")
 REQUIRED_CLAIMS = ("sub", "email", "name", "lang", "iss", "aud", "iat", "exp", "jti")
-_LIMITS = {"sub": 100, "email": 254, "name": 200, "lang": 10, "jti": 255}
+_LIMITS = {"sub": 40, "email": 254, "name": 200, "lang": 10, "jti": 255}
 
 
 class SignInRefused(Exception):

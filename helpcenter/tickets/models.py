@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpcenter.db import Base, utcnow
@@ -29,6 +29,12 @@ class Ticket(Base):
     email: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     player_id: Mapped[str] = mapped_column(String(40), default="")
+    # The casino's player ID when the casino vouched for it (a sign-in token, an API key
+    # allowed to vouch, or the verified email linked at the player's first sign-in); "My
+    # requests" lists by it. `player_id` may be what anybody typed.
+    verified_player_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The player's VIP level (support.yml `vip`), only ever from the casino or from staff.
+    vip: Mapped[str | None] = mapped_column(String(20))
     transaction_id: Mapped[str] = mapped_column(String(64), default="")
     source: Mapped[str] = mapped_column(String(80), default="web")
 
@@ -172,6 +178,8 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     # sha256 of the key; the key is shown once, at creation.
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Whether the key may vouch for a player ID and VIP level (the casino's own back office).
+    can_vouch: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
