@@ -271,6 +271,8 @@ def start_chat(
     name: str = "",
     files: Sequence[File] = (),
     source: str = "web",
+    verified_player_id: str | None = None,
+    vip: str | None = None,
     now=None,
 ) -> Filed:
     """File a chat with its first message and let the answer bot answer it.
@@ -279,6 +281,7 @@ def start_chat(
     bot (`bot`); without, it joins the queue for a person at once (`queued`). Raises ChatClosed
     when `is_open` is not, ValueError for an empty or too long message, KeyError for an unknown
     topic. Files the ticket on its own (see `tickets.services.file_ticket`).
+    `verified_player_id` and `vip` only as the casino vouched for them.
     """
     now = _now(now)
     text = _checked_text(message)
@@ -297,6 +300,8 @@ def start_chat(
             name=(name or "").strip(),
             player_id=(player_id or "").strip(),
             source=source,
+            verified_player_id=verified_player_id,
+            vip=vip,
         ),
         files,
         now=now,

@@ -79,6 +79,9 @@ class NewTicket:
     player_id: str = ""
     transaction_id: str = ""
     source: str = "web"
+    # Only what the casino vouched for (a sign-in token, an API key allowed to vouch).
+    verified_player_id: str | None = None
+    vip: str | None = None
 
 
 @dataclass(frozen=True)
