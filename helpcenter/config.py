@@ -64,6 +64,9 @@ class Config:
     # How long a ticket filing's Idempotency-Key (or contact form token) replays its first
     # answer; older records are ignored and removed by the worker.
     IDEMPOTENCY_KEY_HOURS = 24
+    # Casino sign-ins (/<lang>/sso) per client address: a token is short-lived and single-use,
+    # so this only slows down someone trying tokens; carriers put many players behind one address.
+    SSO_RATE_LIMIT = "120 per 10 minutes"
     # Ticket reads through the API per client address.
     API_READ_RATE_LIMIT = "300 per minute"
     # How often an open status page refreshes its timeline.

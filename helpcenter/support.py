@@ -203,14 +203,42 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class VipLevel:
+    """A VIP level of the casino's players and its targets (whole minutes, counted in the
+    channel's open hours); a VIP ticket gets the shorter of these and its topic's."""
+
+    id: str
+    first_response_minutes: int
+    resolution_minutes: int
+
+
+@dataclass(frozen=True)
 class SupportConfig:
     timezone: ZoneInfo
     business_hours: Hours
     channels: tuple[Channel, ...]
     topics: tuple[Topic, ...]  # in the contact form's order
     escalation: Escalation
-    # The VIP levels a casino sign-on may give a player; any other level is ignored.
-    vip_levels: tuple[str, ...] = ()
+    # The VIP levels a casino sign-on may give a player, highest first; any other is ignored.
+    vip: tuple[VipLevel, ...] = ()
+
+    @property
+    def vip_levels(self) -> tuple[str, ...]:
+        """The ids of the VIP levels, highest first."""
+        return tuple(level.id for level in self.vip)
+
+    def vip_level(self, level_id: str | None) -> VipLevel | None:
+        """The VIP level with this id; None for no level or one support.yml does not list."""
+        for level in self.vip:
+            if level.id == level_id:
+                return level
+        return None
+
+    def vip_rank(self, level_id: str | None) -> int:
+        """Where a level goes in line: 0 for the highest, len(vip) for ordinary requests (no
+        level, or one support.yml does not list)."""
+        levels = self.vip_levels
+        return levels.index(level_id) if level_id in levels else len(levels)
 
     def channel(self, channel_id: str) -> Channel:
         for channel in self.channels:
@@ -360,8 +388,30 @@ class _Escalation(_Schema):
     supervisor_when_resolution_missed: bool = True
 
 
+class _VipLevel(_Schema):
+    id: Slug
+    first_response_minutes: Minutes
+    resolution: Duration
+
+    @model_validator(mode="after")
+    def _resolution_after_first_response(self):
+        if self.resolution < self.first_response_minutes:
+            raise At(
+                "resolution",
+                problem=f"resolution in {self.resolution} min is shorter than the first "
+                f"response in {self.first_response_minutes} min: set a longer one",
+            )
+        return self
+
+
 class _Vip(_Schema):
-    levels: list[Slug]
+    levels: Annotated[list[_VipLevel], Field(min_length=1)]
+
+    @field_validator("levels")
+    @classmethod
+    def _each_level_once(cls, levels: list[_VipLevel]) -> list[_VipLevel]:
+        _once(levels)
+        return levels
 
 
 class _SupportFile(_Schema):
@@ -419,7 +469,7 @@ class _SupportFile(_Schema):
         return self
 
 
-def _once(items: Sequence[_Channel | _Topic]) -> None:
+def _once(items: Sequence[_Channel | _Topic | _VipLevel]) -> None:
     seen: set[str] = set()
     for index, item in enumerate(items):
         if item.id in seen:
@@ -468,7 +518,14 @@ def parse(data) -> SupportConfig:
             for topic in checked.topics
         ),
         escalation=Escalation(**checked.escalation.model_dump()),
-        vip_levels=tuple(checked.vip.levels) if checked.vip else (),
+        vip=tuple(
+            VipLevel(
+                id=level.id,
+                first_response_minutes=level.first_response_minutes,
+                resolution_minutes=level.resolution,
+            )
+            for level in (checked.vip.levels if checked.vip else ())
+        ),
     )
 
 

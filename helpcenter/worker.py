@@ -2,13 +2,13 @@
 
 It escalates tickets that missed their SLA targets (every WORKER_SLA_SECONDS), delivers the
 outbox, ends the live chats whose player left while waiting (CHAT_ABANDON_MINUTES) and moves the
-article views counted in Redis into the database (every WORKER_POLL_SECONDS), and forgets expired
-idempotency keys, and once a day carries out the retention of players' files and personal
-details (`privacy`). Each job is safe on several hosts at once: conditional updates claim each
-escalation and email for one worker, each idle chat is ended under its version by one worker, and
-view runs are recorded with the counts they add. A failing job (the database or Redis down) is
-logged and retried with backoff while the others go on; the process never gives up. SIGTERM and
-SIGINT stop it after the job in hand, with exit status 0.
+article views counted in Redis into the database (every WORKER_POLL_SECONDS), forgets expired
+idempotency keys and used casino sign-in tokens, and once a day carries out the retention of
+players' files and personal details (`privacy`). Each job is safe on several hosts at once:
+conditional updates claim each escalation and email for one worker, each idle chat is ended
+under its version by one worker, and view runs are recorded with the counts they add. A failing
+job (the database or Redis down) is logged and retried with backoff while the others go on; the
+process never gives up. SIGTERM and SIGINT stop it after the job in hand, with exit status 0.
 """
 
 import logging
@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from helpcenter.articles import services as articles
 from helpcenter.chat import services as chat
+from helpcenter.players import services as players
 from helpcenter.privacy import services as privacy
 from helpcenter.tickets import emails
 from helpcenter.tickets import services as tickets
@@ -59,6 +60,7 @@ class Worker:
             Job("outbox", poll, self._outbox),
             Job("idle chats", poll, self._idle_chats),
             Job("idempotency keys", 3600.0, self._idempotency_keys),
+            Job("sign-in tokens", 3600.0, self._sign_in_tokens),
             Job("retention", 86400.0, self._retention),
         ]
         with app.app_context():
@@ -87,6 +89,10 @@ class Worker:
 
     def _idempotency_keys(self) -> str | None:
         forgotten = tickets.forget_idempotency_keys()
+        return f"{forgotten} expired forgotten" if forgotten else None
+
+    def _sign_in_tokens(self) -> str | None:
+        forgotten = players.forget_used_tokens()
         return f"{forgotten} expired forgotten" if forgotten else None
 
     def _retention(self) -> str | None:

@@ -399,3 +399,86 @@ def test_unknown_ids_raise_key_error():
         config.channel("fax")
     with pytest.raises(KeyError):
         config.topic("jackpots")
+
+
+# --- VIP levels ----------------------------------------------------------------------------------
+
+
+def test_shipped_vip_levels_highest_first():
+    config = support.load()
+    assert config.vip_levels == ("platinum", "gold", "silver")
+    assert config.vip_level("gold") == support.VipLevel("gold", 5, 720)
+    assert config.vip_level("diamond") is None and config.vip_level(None) is None
+    assert [config.vip_rank(level) for level in ("platinum", "gold", "silver")] == [0, 1, 2]
+    assert config.vip_rank(None) == config.vip_rank("diamond") == 3  # ordinary
+
+
+def _vip(change):
+    def apply(data):
+        change(data["vip"]["levels"])
+
+    return apply
+
+
+BAD_VIP = {
+    "level listed twice": (
+        _vip(lambda levels: levels.append(dict(levels[0]))),
+        "vip.levels.platinum",
+        "listed twice",
+    ),
+    "level without targets": (
+        _vip(lambda levels: levels[1].pop("resolution")),
+        "vip.levels.gold.resolution",
+        "missing",
+    ),
+    "bad duration": (
+        _vip(lambda levels: levels[1].update(resolution="4 hours")),
+        "vip.levels.gold.resolution",
+        "is not a duration",
+    ),
+    "zero minutes": (
+        _vip(lambda levels: levels[1].update(first_response_minutes=0)),
+        "vip.levels.gold.first_response_minutes",
+        "at least 1",
+    ),
+    "resolution before the first response": (
+        _vip(lambda levels: levels[1].update(first_response_minutes=800)),
+        "vip.levels.gold.resolution",
+        "shorter than the first response",
+    ),
+    "id not a slug": (
+        _vip(lambda levels: levels[1].update(id="Gold VIP")),
+        "vip.levels[1].id",
+        "not a slug",
+    ),
+    "unknown key": (
+        _vip(lambda levels: levels[1].update(colour="gold")),
+        "vip.levels.gold.colour",
+        "unknown key",
+    ),
+    "no levels": (lambda d: d["vip"].update(levels=[]), "vip.levels", "at least one item"),
+    "old list of names": (
+        lambda d: d["vip"].update(levels=["silver", "gold"]),
+        "vip.levels[0]",
+        "expected a mapping",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_VIP)
+def test_vip_mistakes_name_their_key(tmp_path, case):
+    change, key, problem = BAD_VIP[case]
+    data = _shipped()
+    change(data)
+    path = _write(tmp_path, data)
+    with pytest.raises(SupportConfigError) as raised:
+        support.load(path)
+    assert raised.value.key == key
+    assert problem in raised.value.problem
+
+
+def test_without_vip_section_nobody_is_vip(tmp_path):
+    data = _shipped()
+    del data["vip"]
+    config = support.load(_write(tmp_path, data))
+    assert config.vip_levels == () and config.vip_rank("gold") == 0

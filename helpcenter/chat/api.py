@@ -7,6 +7,9 @@ token in `X-Chat-Token` (the secret of the chat's private status link). A wrong 
 token, another chat's reference or a ticket that is not a chat are all the same 404: nothing
 tells whether a reference exists.
 
+A player ID and VIP level come only from a key allowed to vouch, as for tickets (the chat is
+then that player's); from any other key they are a 422.
+
 Messages to the player (validation, a closed chat, an ended one) are in the chat's language:
 `{"errors": {"<field>": ["..."]}}`. Other errors are `{"error": "..."}` in English.
 
@@ -26,7 +29,15 @@ from wtforms.validators import DataRequired, InputRequired, ValidationError
 from helpcenter.chat import queries, services
 from helpcenter.chat import states as chat
 from helpcenter.chat.forms import StartChatForm, known_topic
-from helpcenter.contact.api import _authorized, _error, _errors, _fields, _problems
+from helpcenter.contact.api import (
+    _authorized,
+    _error,
+    _errors,
+    _fields,
+    _problems,
+    _vouching_problems,
+    vouched,
+)
 from helpcenter.contact.forms import TicketFields
 from helpcenter.extensions import csrf
 from helpcenter.forms import PlainText, clean
@@ -38,7 +49,8 @@ from helpcenter.tickets.models import Ticket, TicketMessage
 
 bp = Blueprint("chat_api", __name__, url_prefix="/api/v1")
 
-FIELDS = ("language", "topic", "message", "email", "player_id", "name")
+# `player_id` and `vip` only from a key allowed to vouch, as for tickets.
+FIELDS = ("language", "topic", "message", "email", "player_id", "name", "vip")
 # Message ids are 32-bit: a cursor beyond them has nothing after it.
 MAX_ID = 2**31 - 1
 # How a relay sees each author: the system's notices come from the staff side, unnamed.
@@ -177,17 +189,20 @@ def start():
         form = ChatFields(formdata=_fields(body), meta={"csrf": False})
         errors = _errors(form)
         errors.update(_problems(body, languages, FIELDS))
+        errors.update(_vouching_problems(key, body))
         if errors:
             return jsonify(errors=errors), 422
+        player_id = form.player_id.data or ""
         try:
             filed = services.start_chat(
                 language=language,
                 topic=form.topic.data,
                 message=form.message.data,
                 email=form.email.data or "",
-                player_id=form.player_id.data or "",
+                player_id=player_id,
                 name=form.name.data or "",
                 source=f"api:{key.name}"[:80],
+                **vouched(key, player_id, body.get("vip")),
             )
         except services.ChatClosed:
             message = _(

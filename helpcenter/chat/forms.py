@@ -59,6 +59,9 @@ class StartChatForm(FlaskForm):
     player_id = TicketFields.player_id
 
     validate_topic = known_topic
+    # A player signed in from the casino: email and player ID as the casino vouched for them.
+    vouch = TicketFields.vouch
+    vouched_by = None
 
 
 class MessageForm(_Evidence, FlaskForm):

@@ -12,8 +12,9 @@ includes): `kind.subject.state.issued.mac`.
 - kind `p` (a player's chat page), `s` (a chat in the staff console), `i` (a staff inbox);
   subject: the chat's id, or the staff member's for an inbox.
 - state: what the page shows, read from the database (`queries.poll_state`): the chat's version
-  (every message and state change moves it) and, while it waits, the queue (its size and who is
-  in it: the place in line and the expected wait change with it); an inbox's aggregate.
+  (every message and state change moves it) and, while it waits, the queue (its size, who is
+  in it and their VIP levels: the place in line and the expected wait change with it, also
+  when a VIP joins ahead); an inbox's aggregate.
 - issued: when the full answer was given (seconds, hex; up to half of TAG_LIFETIME earlier, at
   random). A tag is good for TAG_LIFETIME from then: after that the poll goes through Flask
   again, which refreshes the player's or operator's presence and anything that changes with
@@ -41,6 +42,7 @@ from urllib.parse import parse_qs
 from flask import current_app, request
 from sqlalchemy import Engine, create_engine
 
+from helpcenter import support
 from helpcenter.chat import queries
 from helpcenter.tickets import reference
 
@@ -153,6 +155,8 @@ class FastPolls:
         self.key = _key(app.config["SECRET_KEY"])
         self.languages = frozenset(app.config["LANGUAGES"])
         self.url = app.config["SQLALCHEMY_DATABASE_URI"]
+        # The VIP levels order the queue, so the queue's part of a tag depends on them.
+        self.support = support.load(app.config.get("SUPPORT_FILE") or support.SUPPORT_FILE)
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.pop("pool_pre_ping", None)
         # Its own small pool, without the ping per checkout; autocommit: nothing to roll back.
@@ -211,10 +215,13 @@ class FastPolls:
         with self.engine().connect() as connection:
             if kind == INBOX:
                 state = queries.inbox_state(
-                    connection.execute, tag.subject, queries.inbox_minute(tag.subject)
+                    connection.execute,
+                    tag.subject,
+                    queries.inbox_minute(tag.subject),
+                    self.support,
                 )
             else:
-                state = queries.poll_state(connection.execute, tag.subject)
+                state = queries.poll_state(connection.execute, tag.subject, self.support)
         if state != tag.state:
             return None
         return "304 Not Modified" if header else "204 No Content"

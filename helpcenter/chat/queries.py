@@ -1,6 +1,7 @@
 """Reading live chats: new messages since a cursor, the queue position and expected wait, the
 operators' inbox, and the change tag the polling pages answer 304 with."""
 
+import functools
 import math
 import statistics
 from dataclasses import dataclass
@@ -9,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import String, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
 
+from helpcenter import support
 from helpcenter.chat import states as chat
 from helpcenter.extensions import db
 from helpcenter.staff import access
 from helpcenter.staff.models import StaffMember
+from helpcenter.support import SupportConfig, VipLevel
 from helpcenter.tickets import reference
 from helpcenter.tickets.models import Ticket, TicketMessage
+from helpcenter.tickets.priority import vip_rank, vip_weight
 from helpcenter.tickets.services import hash_secret
 
 # The expected wait is the median wait of this many latest accepted chats...
@@ -51,42 +55,59 @@ def messages_after(
 
 
 _queued = aliased(Ticket)
-# The queue in one scan: its size and who is in it, as text ("3-1207").
-_QUEUE = (
-    select(
-        cast(func.count(_queued.id), String)
-        .concat("-")
-        .concat(cast(func.coalesce(func.sum(_queued.id), 0), String))
+
+
+@functools.cache
+def _poll_statement(levels: tuple[VipLevel, ...]):
+    # The queue in one scan: its size, who is in it and their VIP levels, as text ("3-1207-840":
+    # the last sums id * weight of the VIPs, so it moves when one joins or changes level).
+    queue = (
+        select(
+            cast(func.count(_queued.id), String)
+            .concat("-")
+            .concat(cast(func.coalesce(func.sum(_queued.id), 0), String))
+            .concat("-")
+            .concat(
+                cast(func.coalesce(func.sum(_queued.id * vip_weight(levels, _queued)), 0), String)
+            )
+        )
+        .where(_queued.chat_state == chat.QUEUED)
+        .scalar_subquery()
     )
-    .where(_queued.chat_state == chat.QUEUED)
-    .scalar_subquery()
-)
-_POLL_STATE = select(
-    Ticket.version,
-    Ticket.chat_state,
-    # Read only for a waiting chat (the others' state does not depend on the queue).
-    case((Ticket.chat_state == chat.QUEUED, _QUEUE), else_=None),
-).where(Ticket.id == bindparam("ticket_id"))
+    return select(
+        Ticket.version,
+        Ticket.chat_state,
+        # Read only for a waiting chat (the others' state does not depend on the queue).
+        case((Ticket.chat_state == chat.QUEUED, queue), else_=None),
+    ).where(Ticket.id == bindparam("ticket_id"))
 
 
-def poll_state(execute, ticket_id: int) -> str | None:
+def poll_state(execute, ticket_id: int, config: SupportConfig | None = None) -> str | None:
     """What a chat's pages show, as a short text that changes when they would: the chat's
     version (every message and state change moves it) and, while it waits, the queue (its
-    size and who is in it: the place in line and the expected wait move with them). One read;
-    `execute` is a session's or a connection's (the polls' fast path). None: no such chat."""
-    row = execute(_POLL_STATE, {"ticket_id": ticket_id}).first()
+    size, who is in it and their VIP levels: the place in line and the expected wait move with
+    them). One read; `execute` is a session's or a connection's (the polls' fast path, which
+    gives its app's support `config`). None: no such chat."""
+    statement = _poll_statement((config or support.current()).vip)
+    row = execute(statement, {"ticket_id": ticket_id}).first()
     if row is None:
         return None
     version, state, queue = row
     return f"{version}q{queue}" if state == chat.QUEUED else str(version)
 
 
-_INBOX_STATE = select(
-    func.count(Ticket.id),
-    func.coalesce(func.sum(Ticket.id), 0),
-    func.coalesce(func.sum(Ticket.chat_operator_id), 0),
-    select(StaffMember.presence).where(StaffMember.id == bindparam("member_id")).scalar_subquery(),
-).where(Ticket.chat_state.in_((chat.QUEUED, chat.ACTIVE)))
+@functools.cache
+def _inbox_statement(levels: tuple[VipLevel, ...]):
+    return select(
+        func.count(Ticket.id),
+        func.coalesce(func.sum(Ticket.id), 0),
+        func.coalesce(func.sum(Ticket.chat_operator_id), 0),
+        # The VIP levels: a chat given another level moves in the list.
+        func.coalesce(func.sum(Ticket.id * vip_weight(levels)), 0),
+        select(StaffMember.presence)
+        .where(StaffMember.id == bindparam("member_id"))
+        .scalar_subquery(),
+    ).where(Ticket.chat_state.in_((chat.QUEUED, chat.ACTIVE)))
 
 
 def inbox_minute(member_id: int, now: datetime | None = None) -> str:
@@ -97,13 +118,14 @@ def inbox_minute(member_id: int, now: datetime | None = None) -> str:
     return moment.strftime("%Y%m%d%H%M")
 
 
-def inbox_state(execute, member_id: int, minute: str) -> str:
+def inbox_state(execute, member_id: int, minute: str, config: SupportConfig | None = None) -> str:
     """What a member's inbox shows, as a short text: one aggregate over the waiting and active
-    chats (any arrival, acceptance, transfer or end moves it), the member's presence, and
-    `minute` (the shown waiting minutes change with it)."""
+    chats (any arrival, acceptance, transfer, end or change of VIP level moves it), the
+    member's presence, and `minute` (the shown waiting minutes change with it)."""
     # Not the chats' versions: every message would move it, and the inbox shows none.
-    count, ids, holders, presence = execute(_INBOX_STATE, {"member_id": member_id}).one()
-    return f"{presence or 'none'}-{count}-{ids}-{holders}-{minute}"
+    statement = _inbox_statement((config or support.current()).vip)
+    count, ids, holders, vips, presence = execute(statement, {"member_id": member_id}).one()
+    return f"{presence or 'none'}-{count}-{ids}-{holders}-{vips}-{minute}"
 
 
 def chat_id_for_token(reference_text: str, token: str) -> int | None:
@@ -121,16 +143,39 @@ def chat_id_for_token(reference_text: str, token: str) -> int | None:
     )
 
 
+def chat_id_for_player(reference_text: str, player_id: str) -> int | None:
+    """The id of the chat at this reference if the casino vouched it is `player_id`'s."""
+    canonical = reference.normalize(reference_text)
+    if canonical is None or not player_id:
+        return None
+    return db.session.scalar(
+        select(Ticket.id).where(
+            Ticket.reference == canonical,
+            Ticket.verified_player_id == player_id,
+            Ticket.chat_state.is_not(None),
+        )
+    )
+
+
 def queue_position(ticket: Ticket) -> int | None:
-    """The chat's place in the queue (1 = next), or None when it is not waiting for a person."""
+    """The chat's place in the queue (1 = next), or None when it is not waiting for a person.
+
+    The VIPs go first, the highest level first (support.yml); within a level, the longest
+    waiting first. So an ordinary chat counts the VIP chats that joined after it as ahead."""
     if ticket.chat_state != chat.QUEUED or ticket.chat_queued_at is None:
         return None
+    config = support.current()
+    rank, mine = vip_rank(config.vip), config.vip_rank(ticket.vip)
     ahead = db.session.scalar(
         select(func.count(Ticket.id)).where(
             Ticket.chat_state == chat.QUEUED,
             or_(
-                Ticket.chat_queued_at < ticket.chat_queued_at,
-                (Ticket.chat_queued_at == ticket.chat_queued_at) & (Ticket.id < ticket.id),
+                rank < mine,
+                (rank == mine)
+                & or_(
+                    Ticket.chat_queued_at < ticket.chat_queued_at,
+                    (Ticket.chat_queued_at == ticket.chat_queued_at) & (Ticket.id < ticket.id),
+                ),
             ),
         )
     )
@@ -157,14 +202,15 @@ def estimated_wait_minutes(position: int) -> int:
     return max(1, math.ceil(median * position))
 
 
-# The inbox lists this many waiting chats, the longest waiting first, and counts the others: a
-# list of hundreds helps nobody choose, and drawing it cost 60 ms a poll (bench/chat.py).
+# The inbox lists this many waiting chats, VIPs and then the longest waiting first, and counts the
+# others: a list of hundreds helps nobody choose, and drawing it cost 60 ms a poll (bench/chat.py).
 INBOX_WAITING_SHOWN = 50
 
 
 @dataclass(frozen=True)
 class Inbox:
-    waiting: list[Ticket]  # queued, longest waiting first (at most INBOX_WAITING_SHOWN)
+    # queued, the highest VIP level first, then the longest waiting (at most INBOX_WAITING_SHOWN)
+    waiting: list[Ticket]
     mine: list[Ticket]  # active, held by the member
     others_active: list[Ticket]  # active, held by someone else
     waiting_count: int  # all the queued chats
@@ -179,7 +225,7 @@ def inbox(member: StaffMember) -> Inbox:
     waiting = db.session.scalars(
         select(Ticket)
         .where(Ticket.chat_state == chat.QUEUED)
-        .order_by(Ticket.chat_queued_at, Ticket.id)
+        .order_by(vip_rank(support.current().vip), Ticket.chat_queued_at, Ticket.id)
         .limit(INBOX_WAITING_SHOWN)
     ).all()
     count = len(waiting) if len(waiting) < INBOX_WAITING_SHOWN else waiting_count()

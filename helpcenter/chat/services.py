@@ -160,7 +160,8 @@ def _in_chat_language(ticket: Ticket, render) -> str:
 
 
 def _first_response_due(ticket: Ticket, now: datetime) -> datetime:
-    return targets(ticket.topic, ticket.channel, now, support.current()).first_response_due
+    due = targets(ticket.topic, ticket.channel, now, support.current(), vip=ticket.vip)
+    return due.first_response_due
 
 
 def _may_chat(member: StaffMember) -> None:

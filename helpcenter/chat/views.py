@@ -29,16 +29,18 @@ from helpcenter import ratelimit
 from helpcenter.chat import polling, queries, services
 from helpcenter.chat import states as chat
 from helpcenter.chat.forms import ChatActionForm, MessageForm, StartChatForm
-from helpcenter.contact.forms import RatingForm, quota_refusal
+from helpcenter.contact.forms import RatingWithNpsForm, quota_refusal
 from helpcenter.db import utcnow
 from helpcenter.extensions import db, htmx
 from helpcenter.i18n import _
+from helpcenter.players import current as current_player
 from helpcenter.tickets import quotas
 from helpcenter.tickets import reference as reference_numbers
 from helpcenter.tickets import services as tickets
 from helpcenter.tickets import states as ticket_states
 from helpcenter.tickets.actions import PLAYER
 from helpcenter.tickets.models import Ticket
+from helpcenter.transaction import unit_of_work
 from helpcenter.web import language_blueprint
 from helpcenter.web.outage import DATABASE_DOWN
 
@@ -112,8 +114,11 @@ def _token(reference: str) -> str:
 
 
 def _chat_id_or_404(reference: str) -> int:
-    """The id of the chat this session holds the token of; 404 for anyone else."""
+    """The id of the chat this session holds the token of, or of the signed-in player's own
+    chat; 404 for anyone else."""
     ticket_id = queries.chat_id_for_token(reference, _token(reference))
+    if ticket_id is None and (player := current_player.player()) is not None:
+        ticket_id = queries.chat_id_for_player(reference, player.player_id)
     if ticket_id is None:
         abort(404)
     return ticket_id
@@ -140,14 +145,17 @@ def _contact_url(topic: str, text: str) -> str:
 @bp.route("/chat", methods=["GET", "POST"])
 def start():
     form = StartChatForm()
+    player = current_player.player()
+    if player is not None:
+        form.vouch(player)
     if request.method == "GET":
         form.topic.data = form.topic.data or request.args.get("topic", "")[:40]
-        return render_template("chat/start.html", form=form, is_open=is_open_now())
+        return render_template("chat/start.html", form=form, is_open=is_open_now(), player=player)
     if not ratelimit.allow("CONTACT_RATE_LIMIT", ratelimit.client_address()):
         flash(_("Too many attempts. Please wait a few minutes and try again."), "error")
-        return render_template("chat/start.html", form=form, is_open=True), 429
+        return render_template("chat/start.html", form=form, is_open=True, player=player), 429
     if not form.validate():
-        return render_template("chat/start.html", form=form, is_open=True), 422
+        return render_template("chat/start.html", form=form, is_open=True, player=player), 422
     try:
         filed = services.start_chat(
             language=g.lang,
@@ -155,6 +163,9 @@ def start():
             message=form.message.data,
             email=form.email.data or "",
             player_id=form.player_id.data or "",
+            name=player.name if player else "",
+            verified_player_id=player.player_id if player else None,
+            vip=player.vip if player else None,
         )
     except services.ChatClosed:
         return render_template(
@@ -178,8 +189,13 @@ def _state(ticket: Ticket) -> dict:
         operator = queries.operator_names([ticket.chat_operator_id]).get(
             ticket.chat_operator_id, ""
         )
-    can_rate = ticket.chat_state == chat.ENDED and ticket.can("rate", PLAYER, utcnow())
-    key = f"{ticket.chat_state}-{position}-{wait}-{operator}-{ticket.tier}-{int(can_rate)}"
+    now = utcnow()
+    can_rate = ticket.chat_state == chat.ENDED and ticket.can("rate", PLAYER, now)
+    can_recommend = can_rate and ticket.nps_score is None and ticket.can("recommend", PLAYER, now)
+    key = (
+        f"{ticket.chat_state}-{position}-{wait}-{operator}-{ticket.tier}"
+        f"-{int(can_rate)}-{int(can_recommend)}"
+    )
     return {
         "state": ticket.chat_state,
         "position": position,
@@ -190,6 +206,7 @@ def _state(ticket: Ticket) -> dict:
         "followed_up": ticket.chat_end_reason == chat.ESCALATED
         and ticket.state not in (ticket_states.RESOLVED, ticket_states.CLOSED),
         "can_rate": can_rate,
+        "can_recommend": can_recommend,
         "rating": ticket.rating,
         "key": key,
     }
@@ -210,8 +227,10 @@ def _page(ticket: Ticket, *, message_form=None, rating_form=None, status: int = 
             box=_state(ticket),
             message_form=message_form or MessageForm(formdata=None),
             action_form=ChatActionForm(formdata=None),
-            rating_form=rating_form or RatingForm(formdata=None, prefix="rating"),
-            status_url=url_for("contact.status_page", access=token, _external=True),
+            rating_form=rating_form or RatingWithNpsForm(formdata=None, prefix="rating"),
+            status_url=url_for(
+                "contact.status_page", access=token or ticket.reference, _external=True
+            ),
             poll_seconds=current_app.config["CHAT_POLL_SECONDS"],
         ),
         status,
@@ -269,9 +288,11 @@ def _fragment(ticket: Ticket, messages, after: int, box: dict, tag: str, **extra
     if redraw:
         forms = {
             "action_form": ChatActionForm(formdata=None),
-            "rating_form": RatingForm(formdata=None, prefix="rating"),
+            "rating_form": RatingWithNpsForm(formdata=None, prefix="rating"),
             "status_url": url_for(
-                "contact.status_page", access=_token(ticket.reference), _external=True
+                "contact.status_page",
+                access=_token(ticket.reference) or ticket.reference,
+                _external=True,
             ),
         }
     return render_template(
@@ -367,13 +388,18 @@ def handoff(reference: str):
 
 @bp.post("/chat/<reference>/rate")
 def rate(reference: str):
-    """The rating of an ended chat: the status page's rating (`tickets.services.rate`)."""
+    """The rating of an ended chat, with the NPS question: the status page's rating
+    (`tickets.services.rate`, `recommend`)."""
     ticket = _chat_or_404(reference)
-    form = RatingForm(prefix="rating")
+    form = RatingWithNpsForm(prefix="rating")
     if not form.validate():
         return _page(ticket, rating_form=form, status=422)
     try:
-        tickets.rate(ticket, int(form.score.data), form.comment.data or "")
+        # The rating and the NPS answer given with it land together, or neither does.
+        with unit_of_work():
+            tickets.rate(ticket, int(form.score.data), form.comment.data or "")
+            if form.nps.data:
+                tickets.recommend(ticket, int(form.nps.data))
     except (ticket_states.TransitionError, tickets.TicketChanged):
         flash(_("This is no longer possible: the chat has changed. See it below."), "error")
         return redirect(url_for(".page", reference=ticket.reference), 303)

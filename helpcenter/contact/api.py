@@ -5,20 +5,27 @@
 private status link in `X-Ticket-Token`. Validation messages are in the request's language
 when it names one, else English. A filing sent with an `Idempotency-Key` files one ticket
 however often it is retried: the retries get the first answer again.
+
+A player ID and VIP level are the casino's word: only a key allowed to vouch (`helpcenter
+api-key create --vouch`, the casino's own back office) may send them, and its player ID makes
+the request that player's (`Ticket.verified_player_id`). Such a key also lists a player's
+requests: `GET /api/v1/players/<player_id>/tickets`.
 """
 
+import dataclasses
 import re
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import force_locale
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
-from helpcenter import ratelimit
+from helpcenter import ratelimit, support
 from helpcenter.contact import openapi, queries
 from helpcenter.contact.forms import TicketFields
 from helpcenter.extensions import csrf
 from helpcenter.i18n import _
+from helpcenter.players import queries as players
 from helpcenter.tickets import reference, services
 from helpcenter.tickets.links import status_url
 
@@ -35,8 +42,13 @@ FIELDS = (
     "transaction_id",
     "player_id",
     "name",
+    "vip",
 )
+# What only a key allowed to vouch may send: the casino's word about the player.
+VOUCHED = ("player_id", "vip")
 IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+# A player's requests per page of `GET /players/<player_id>/tickets`.
+PAGE_SIZE, MAX_PAGE_SIZE = 50, 100
 
 
 def _error(status: int, message: str, **headers):
@@ -88,6 +100,29 @@ def _problems(body: dict, languages, fields=FIELDS) -> dict[str, list[str]]:
     return problems
 
 
+def _vouching_problems(key, body: dict) -> dict[str, list[str]]:
+    """A player ID or VIP level from a key not allowed to vouch (empty and null are "not
+    sent"), and a VIP level support.yml does not name. The chat API checks its body with it."""
+    sent = [name for name in VOUCHED if body.get(name) not in (None, "")]
+    if not key.can_vouch:
+        message = _("This API key may not vouch for a player ID or VIP level.")
+        return {name: [message] for name in sent}
+    vip = body.get("vip")
+    levels = support.current().vip_levels
+    if not isinstance(vip, str) or vip in ("", *levels):
+        return {}
+    if not levels:
+        return {"vip": [_("This help center has no VIP levels.")]}
+    return {"vip": [_("Must be one of: %(choices)s.", choices=", ".join(levels))]}
+
+
+def vouched(key, player_id: str, vip) -> dict:
+    """What the key vouches for, as `NewTicket` and `start_chat` take it."""
+    if not key.can_vouch:
+        return {"verified_player_id": None, "vip": None}
+    return {"verified_player_id": player_id or None, "vip": vip or None}
+
+
 @bp.post("/tickets")
 @csrf.exempt
 def create_ticket():
@@ -104,6 +139,7 @@ def create_ticket():
         form = TicketFields(formdata=_fields(body), meta={"csrf": False})
         errors = _errors(form)
         errors.update(_problems(body, languages))
+        errors.update(_vouching_problems(key, body))
         if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
             errors["Idempotency-Key"] = [_("Must be 1 to 255 printable ASCII characters.")]
         if errors:
@@ -116,11 +152,10 @@ def create_ticket():
                 key=idempotency_key,
                 request_hash=services.request_hash(body),
             )
+        new = form.new_ticket(language=language, source=f"api:{key.name}"[:80])
+        new = dataclasses.replace(new, **vouched(key, new.player_id, body.get("vip")))
         try:
-            filed = services.file_ticket(
-                form.new_ticket(language=language, source=f"api:{key.name}"[:80]),
-                idempotency=idempotency,
-            )
+            filed = services.file_ticket(new, idempotency=idempotency)
         except services.IdempotencyKeyReused:
             message = _("This key was already used with another request.")
             return jsonify(errors={"Idempotency-Key": [message]}), 422
@@ -147,6 +182,68 @@ def read_ticket(ref: str):
     with force_locale(ticket.language):
         document = queries.ticket_document(ticket)
     return jsonify(document)
+
+
+def _iso(moment) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def request_json(found: players.PlayerRequest) -> dict:
+    """One of a player's requests as the API lists it: never its token, messages or notes."""
+    return {
+        "reference": found.reference,
+        "channel": found.channel,
+        "topic": found.topic,
+        "subject": found.subject,
+        "language": found.language,
+        "state": found.state,
+        "tier": found.tier,
+        "vip": found.vip,
+        "created_at": _iso(found.created_at),
+        "updated_at": _iso(found.updated_at),
+        "next_deadline": _iso(found.next_deadline),
+        "resolved_at": _iso(found.resolved_at),
+        "closed_at": _iso(found.closed_at),
+    }
+
+
+@bp.get("/players/<player_id>/tickets")
+def player_tickets(player_id: str):
+    """The requests the casino vouched for as this player's, newest first, a page at a time
+    (`limit`, and `before`: the last reference of the previous page)."""
+    key, refused = _authorized("API_READ_RATE_LIMIT")
+    if refused:
+        return refused
+    if not key.can_vouch:
+        return _error(403, "this API key may not read players' requests")
+    limit = _page_size(request.args.get("limit", str(PAGE_SIZE)))
+    with force_locale("en"):
+        if limit is None:
+            message = _("Must be a whole number from 1 to %(max)d.", max=MAX_PAGE_SIZE)
+            return jsonify(errors={"limit": [message]}), 422
+        try:
+            # One more than the page: whether a next page exists.
+            found = players.requests_of(
+                player_id, limit=limit + 1, before=request.args.get("before")
+            )
+        except players.UnknownCursor:
+            message = _("Must be the reference of one of this player's requests.")
+            return jsonify(errors={"before": [message]}), 422
+    page = found[:limit]
+    following = None
+    if len(found) > limit:
+        following = url_for(
+            ".player_tickets", player_id=player_id, limit=limit, before=page[-1].reference
+        )
+    return jsonify(player_id=player_id, tickets=[request_json(r) for r in page], next=following)
+
+
+def _page_size(text: str) -> int | None:
+    """`limit` as a number from 1 to MAX_PAGE_SIZE, else None."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 3):
+        return None
+    size = int(text)
+    return size if 1 <= size <= MAX_PAGE_SIZE else None
 
 
 @bp.get("/openapi.json")

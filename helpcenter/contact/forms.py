@@ -330,7 +330,29 @@ class TicketFields(FlaskForm):
         except KeyError:
             return None
 
-    def new_ticket(self, *, language: str, urgency: str = "normal", source: str = "web"):
+    # What a player signed in from the casino does not type: the casino vouched for it.
+    VOUCHED = ("email", "name", "player_id")
+
+    def vouch(self, player) -> None:
+        """Fill in what the casino vouched for (`players.services.Player`), whatever was posted,
+        and make it read-only: the request is filed as theirs (`new_ticket(player=...)`)."""
+        self.vouched_by = player
+        values = {"email": player.email, "name": player.name[:100], "player_id": player.player_id}
+        for name, value in values.items():
+            field = getattr(self, name, None)
+            if field is None:
+                continue
+            field.data = value
+            field.raw_data = [value]
+            field.render_kw = {**(field.render_kw or {}), "readonly": True}
+            if name != "email":
+                # The casino's own ID and name, as they are: not the typed field's format.
+                field.validators = ()
+
+    def new_ticket(
+        self, *, language: str, urgency: str = "normal", source: str = "web", player=None
+    ):
+        player = player or getattr(self, "vouched_by", None)
         return services.NewTicket(
             topic=self.topic.data,
             subject=self.subject.data,
@@ -344,6 +366,8 @@ class TicketFields(FlaskForm):
             player_id=self.player_id.data or "",
             transaction_id=self.transaction_id.data or "",
             source=source,
+            verified_player_id=player.player_id if player else None,
+            vip=player.vip if player else None,
         )
 
 

@@ -1,8 +1,8 @@
 """The OpenAPI 3.1 document of the tickets and chat APIs, read once from openapi.yml next to
 this file.
 
-Topics and channels are the installation's (support.yml can be replaced), so the served
-document names them from the support configuration.
+Topics, channels and VIP levels are the installation's (support.yml can be replaced), so the
+served document names them from the support configuration.
 """
 
 import copy
@@ -23,7 +23,7 @@ def document() -> dict:
 
 
 def for_installation() -> dict:
-    """The document with this installation's topic and channel ids as enums."""
+    """The document with this installation's topic and channel ids and VIP levels as enums."""
     served = copy.deepcopy(document())
     fields = served["components"]["schemas"]["NewTicket"]["properties"]
     config = support.current()
@@ -37,4 +37,7 @@ def for_installation() -> dict:
     chat_topic = served["components"]["schemas"]["NewChat"]["properties"]["topic"]
     chat_topic.pop("examples", None)
     chat_topic["enum"] = [t.id for t in config.topics]
+    vip = served["components"]["schemas"]["Vip"]
+    vip.pop("examples", None)
+    vip["enum"] = [*config.vip_levels, "", None]  # empty or null: no level
     return served

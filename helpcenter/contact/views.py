@@ -1,7 +1,8 @@
 """Player pages: the contact form and its confirmation, the status page and the player's actions.
 
-Access to a ticket's status page takes proof: the private link's secret token, or a session
-that looked the ticket up with its reference number and email (or filed it). The token opens
+Access to a ticket's status page takes proof: the private link's secret token, a session that
+looked the ticket up with its reference number and email (or filed it), or the player signed in
+from the casino whose request it is. The token opens
 one request only: it grants the session the ticket and redirects to the page at the ticket's
 reference, so the token stays out of access logs, browser history and Referer headers; the
 page's polling and forms then go by the reference and the session. Forms that carry
@@ -29,6 +30,7 @@ from helpcenter.contact.forms import (
 )
 from helpcenter.extensions import csrf, htmx
 from helpcenter.i18n import _
+from helpcenter.players import current as current_player
 from helpcenter.support import current as support_config
 from helpcenter.tickets import quotas, reference, states
 from helpcenter.tickets import services as tickets
@@ -102,6 +104,15 @@ def _grant(ref: str) -> None:
 # --- the contact form ----------------------------------------------------------------------------
 
 
+def _contact_form(**data) -> ContactForm:
+    """The contact form, with what the casino vouched for when the player is signed in."""
+    form = ContactForm(**data)
+    player = current_player.player()
+    if player is not None:
+        form.vouch(player)
+    return form
+
+
 def _form_page(form: ContactForm, *, problem: str = "", status: int = 200):
     topic = form.topic.data or ""
     return (
@@ -112,6 +123,7 @@ def _form_page(form: ContactForm, *, problem: str = "", status: int = 200):
             recommendation=form.recommendation(),
             suggestions=queries.suggestions(text=form.subject.data or "", lang=g.lang, topic=topic),
             solved=request.args.get("solved") == "1",
+            player=current_player.player(),
         ),
         status,
     )
@@ -119,7 +131,7 @@ def _form_page(form: ContactForm, *, problem: str = "", status: int = 200):
 
 def _unsent_form_page():
     """The contact form as posted, while the database is away: nothing was filed yet."""
-    form = ContactForm()
+    form = _contact_form()
     return render_template(
         "contact/form.html",
         form=form,
@@ -127,6 +139,7 @@ def _unsent_form_page():
         recommendation=form.recommendation(),
         suggestions=(),
         solved=False,
+        player=current_player.player(),
     )
 
 
@@ -136,7 +149,7 @@ def _unsent_form_page():
 @validates_own_text(*SELF_CHECKED_FIELDS)
 def form():
     if request.method == "GET":
-        form = ContactForm(
+        form = _contact_form(
             topic=request.args.get("topic", "")[:40],
             # The text a player typed where it could not be sent (the chat closed) comes along.
             description=request.args.get("description", "")[:DESCRIPTION_MAX] or None,
@@ -146,7 +159,7 @@ def form():
             form.topic.data = ""
         form.pick_channel()
         return _form_page(form)
-    form = ContactForm()
+    form = _contact_form()
     if not ratelimit.allow("CONTACT_RATE_LIMIT", ratelimit.client_address()):
         return _form_page(form, problem="too_many", status=429)
     if not form.validate():
@@ -225,6 +238,7 @@ def sent():
         ticket=ticket,
         private_url=url_for(".status_page", access=filed.get("token", ""), _external=True),
         channel=support_config().channel(ticket.channel),
+        player=current_player.player() if current_player.owns(ticket.verified_player_id) else None,
     )
 
 
@@ -232,7 +246,12 @@ def sent():
 
 
 def _lookup_page(form: LookupForm, *, problem: str = "", status: int = 200):
-    return render_template("contact/lookup.html", form=form, problem=problem), status
+    return (
+        render_template(
+            "contact/lookup.html", form=form, problem=problem, player=current_player.player()
+        ),
+        status,
+    )
 
 
 @bp.route("/status", methods=["GET", "POST"])
@@ -264,7 +283,8 @@ def status():
 
 
 def _ticket(access: str):
-    """The ticket that `access` (a token, or a reference this session may open) opens, or None.
+    """The ticket that `access` (a token, or a reference this session may open: one it filed
+    or looked up, or one of the signed-in player's) opens, or None.
 
     A token grants this session the ticket, so the pages it leads to go by the reference.
     """
@@ -276,6 +296,10 @@ def _ticket(access: str):
         return ticket
     if canonical in session.get(GRANTS, []):
         return tickets.find_by_reference(canonical)
+    ticket = tickets.find_by_reference(canonical) if current_player.player() else None
+    if ticket is not None and current_player.owns(ticket.verified_player_id):
+        # The casino vouched that the signed-in player filed it.
+        return ticket
     return None
 
 

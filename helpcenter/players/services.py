@@ -11,19 +11,23 @@ accept it, so a token signs a player in once.
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import jwt
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from helpcenter.extensions import db
+from helpcenter.players.models import Player as KnownPlayer
 from helpcenter.players.models import UsedSignInToken
 from helpcenter.support import current as support_config
+from helpcenter.tickets.models import Ticket
 from helpcenter.transaction import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,8 @@ LEEWAY_SECONDS = 10
 KEY_ALGORITHMS = ("RS256", "ES256")
 REQUIRED_CLAIMS = ("sub", "email", "name", "lang", "iss", "aud", "iat", "exp", "jti")
 _LIMITS = {"sub": 40, "email": 254, "name": 200, "lang": 10, "jti": 255}
+# A player ID as the contact form and the tickets API take it.
+PLAYER_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class SignInRefused(Exception):
@@ -123,6 +129,8 @@ def _player(claims: dict) -> Player:
         if not isinstance(value, str) or not value.strip() or len(value) > limit:
             raise SignInRefused("invalid", f"claim {name!r} is not a text of at most {limit}")
         claims[name] = value.strip()
+    if not PLAYER_ID.fullmatch(claims["sub"]):
+        raise SignInRefused("invalid", "claim 'sub' is not Latin letters, digits, - and _")
     iat, exp = claims["iat"], claims["exp"]
     if not isinstance(iat, int | float) or exp - iat > MAX_LIFETIME_SECONDS:
         raise SignInRefused("invalid", "token lives longer than five minutes")
@@ -138,7 +146,11 @@ def _player(claims: dict) -> Player:
 
 
 def sign_in(token: str, now: datetime | None = None) -> Player:
-    """The player `token` signs in, once: SignInRefused if it is not a valid, unused token."""
+    """The player `token` signs in, once: SignInRefused if it is not a valid, unused token.
+
+    At the player's first sign-in, the requests filed earlier with the email the casino
+    vouched for become theirs (`link_earlier_requests`).
+    """
     claims = _claims(token)
     player = _player(claims)
     now = now or datetime.now(UTC)
@@ -152,5 +164,58 @@ def sign_in(token: str, now: datetime | None = None) -> Player:
             db.session.flush()
     except IntegrityError:
         raise SignInRefused("used", f"jti {claims['jti']!r} used before") from None
-    log.info("player %s signed in from the casino", player.player_id)
+    first = _remember(player, now)
+    log.info("player %s signed in from the casino%s", player.player_id, " (first time)" * first)
+    if first:
+        link_earlier_requests(player)
     return player
+
+
+def _remember(player: Player, now: datetime) -> bool:
+    """Note the sign-in; True when it is the player's first (on any host)."""
+    known = db.session.scalar(select(KnownPlayer).where(KnownPlayer.player_id == player.player_id))
+    if known is not None:
+        with unit_of_work():
+            known.last_signed_in_at = now
+        return False
+    try:
+        with unit_of_work():
+            db.session.add(
+                KnownPlayer(
+                    player_id=player.player_id, first_signed_in_at=now, last_signed_in_at=now
+                )
+            )
+            db.session.flush()
+    except IntegrityError:
+        # Another host took the same player's first sign-in a moment ago: it links.
+        return False
+    return True
+
+
+def link_earlier_requests(player: Player) -> int:
+    """Make the requests filed with the player's email (any case) and vouched for by nobody
+    theirs, so "My requests" lists them; returns how many. The casino vouched for the email."""
+    email = player.email.strip().lower()
+    with unit_of_work():
+        result = db.session.execute(
+            update(Ticket)
+            .where(func.lower(Ticket.email) == email, Ticket.verified_player_id.is_(None))
+            .values(verified_player_id=player.player_id)
+            .execution_options(synchronize_session=False)
+        )
+    linked = cast(CursorResult, result).rowcount
+    if linked:
+        log.info("linked %d earlier requests to player %s", linked, player.player_id)
+    return linked
+
+
+def forget_used_tokens(now: datetime | None = None) -> int:
+    """Delete the used tokens' rows that no clock difference lets through any more (the
+    worker's job; a sign-in also clears them); returns how many."""
+    now = now or datetime.now(UTC)
+    useless = now - timedelta(seconds=LEEWAY_SECONDS + 60)
+    with unit_of_work():
+        result = db.session.execute(
+            delete(UsedSignInToken).where(UsedSignInToken.expires_at < useless)
+        )
+    return cast(CursorResult, result).rowcount

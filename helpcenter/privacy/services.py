@@ -156,6 +156,7 @@ def anonymize(ticket: Ticket, now: datetime, *, reason: str) -> bool:
     ticket.email = ""
     ticket.name = ""
     ticket.player_id = ""
+    ticket.verified_player_id = None
     ticket.contact = ""
     ticket.transaction_id = ""
     ticket.subject = "—"

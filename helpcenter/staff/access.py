@@ -5,6 +5,7 @@
   Supervisors and admins see every tier, may switch between them and act on any ticket.
 - Editors see no tickets: they work on content (the editors' workspace).
 - Reports are for supervisors and admins; the audit log for admins.
+- A ticket's VIP level is set or cleared by supervisors and admins.
 - Live chats are answered by operators, supervisors and admins.
 """
 
@@ -60,6 +61,11 @@ def may_handle(role: str, tier: str) -> bool:
 
 
 def may_read_reports(role: str) -> bool:
+    return role in (SUPERVISOR, ADMIN)
+
+
+def may_set_vip(role: str) -> bool:
+    """Whether `role` may set or clear a ticket's VIP level (on the tiers it handles)."""
     return role in (SUPERVISOR, ADMIN)
 
 

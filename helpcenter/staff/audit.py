@@ -36,6 +36,7 @@ AUDIT_ACTIONS = {
     "ticket_send_back": _l("Sent the ticket back a tier"),
     "ticket_resolve": _l("Resolved the ticket"),
     "ticket_close": _l("Closed the ticket"),
+    "ticket_vip": _l("Changed the ticket's VIP level"),
     "chat_presence": _l("Changed their chat availability"),
     "chat_accept": _l("Accepted a chat"),
     "chat_message": _l("Wrote in a chat"),

@@ -120,6 +120,11 @@ class ResolveForm(ActionForm):
     summary = _text(_l("Summary for the player"), _l("Summarise the solution for the player."))
 
 
+class VipForm(ActionForm):
+    # Empty: no level (an ordinary request). Checked against support.yml by the service.
+    level = StringField(_l("VIP level"), filters=[clean], validators=[Length(max=20)])
+
+
 class PlainActionForm(ActionForm):
     """Actions without fields of their own: wait for the player, close."""
 

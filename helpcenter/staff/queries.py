@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
+from helpcenter import support
 from helpcenter.extensions import db
 from helpcenter.staff import access
 from helpcenter.staff.models import AuditEntry
 from helpcenter.tickets import reference, states
 from helpcenter.tickets.models import Attachment, Ticket, TicketMessage
+from helpcenter.tickets.priority import vip_rank
 from helpcenter.web.safety import bounded_int
 
 PER_PAGE = 25
@@ -32,6 +34,7 @@ CSV_COLUMNS = (
     "subject",
     "due_at",
     "due_kind",
+    "vip",
 )
 
 
@@ -95,6 +98,7 @@ class Row:
     created_at: datetime
     due_at: datetime | None
     due_kind: str  # "first_response", "resolution" or "" (nothing due: resolved or closed)
+    vip: str | None = None  # the player's VIP level (support.yml), if any
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,15 @@ def _next_due():
         (Ticket.first_responded_at.is_(None), Ticket.first_response_due_at),
         else_=Ticket.resolution_due_at,
     )
+
+
+def _order(due):
+    """Open tickets first: the highest VIP level first (support.yml), then the nearest deadline;
+    then the done ones, newest first."""
+    open_rank = case(
+        (Ticket.state.not_in(states.OPEN_STATES), 0), else_=vip_rank(support.current().vip)
+    )
+    return (due.is_(None), open_rank, due, Ticket.created_at.desc(), Ticket.id)
 
 
 def _like(text: str) -> str:
@@ -169,13 +182,15 @@ def _rows(statement) -> tuple[Row, ...]:
                 created_at=ticket.created_at,
                 due_at=due_at,
                 due_kind=kind,
+                vip=ticket.vip,
             )
         )
     return tuple(rows)
 
 
 def queue(filters: Filters, *, me: str) -> QueuePage:
-    """The tickets of one tier that match, nearest deadline first (done ones last, newest first)."""
+    """The tickets of one tier that match: open ones by VIP level (highest first) and nearest
+    deadline, done ones last (newest first)."""
     conditions = _conditions(filters, me)
     total = db.session.scalar(select(func.count(Ticket.id)).where(*conditions))
     pages = max(1, -(-total // PER_PAGE))
@@ -185,7 +200,7 @@ def queue(filters: Filters, *, me: str) -> QueuePage:
     statement = (
         select(Ticket, due)
         .where(*conditions)
-        .order_by(due.is_(None), due, Ticket.created_at.desc(), Ticket.id)
+        .order_by(*_order(due))
         .limit(PER_PAGE)
         .offset((filters.page - 1) * PER_PAGE)
     )
@@ -196,10 +211,7 @@ def export_rows(filters: Filters, *, me: str, limit: int = 50_000) -> tuple[Row,
     """Every ticket that matches the filters (all pages), for the CSV export."""
     due = _next_due().label("due_at")
     statement = (
-        select(Ticket, due)
-        .where(*_conditions(filters, me))
-        .order_by(due.is_(None), due, Ticket.created_at.desc(), Ticket.id)
-        .limit(limit)
+        select(Ticket, due).where(*_conditions(filters, me)).order_by(*_order(due)).limit(limit)
     )
     return _rows(statement)
 

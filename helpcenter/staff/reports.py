@@ -18,8 +18,11 @@ Definitions (the period is the `days` days up to `now`; a ticket belongs to it b
   SATISFACTION_TARGET.
 - NPS ("How likely are you to recommend us to a friend?", 0-10): the share of promoters (9-10)
   minus the share of detractors (0-6) of the answers given to the period's tickets, in whole
-  points from -100 to 100; for the whole period, per topic and per channel. No answers: no NPS
-  (None), never 0. Per VIP level once tickets carry one (not yet: no such data).
+  points from -100 to 100; for the whole period, per topic, per channel and per VIP level. No
+  answers: no NPS (None), never 0.
+- Per VIP level (support.yml `vip`): the code "" stands for the ordinary tickets (no level, or
+  one support.yml does not list); the levels follow highest first. First response and
+  resolution on time are split so, each as defined above.
 - First-contact resolution: of the period's resolved tickets, those resolved without any
   escalation, never reopened, and on which the player wrote nothing (no message, no
   `player_replied` or `evidence_added` event) after the first staff message the player saw.
@@ -137,7 +140,17 @@ class NpsReport:
     overall: Nps
     by_topic: tuple[NpsGroup, ...]
     by_channel: tuple[NpsGroup, ...]
-    # by_vip_level: to come once tickets carry the player's VIP level (a grouping like these).
+    # "" for the ordinary tickets, then the VIP levels highest first; only those with answers.
+    by_vip_level: tuple[NpsGroup, ...] = ()
+
+
+@dataclass(frozen=True)
+class VipOnTime:
+    """The service level targets met by the tickets of one VIP level ("": ordinary ones)."""
+
+    code: str
+    first_response_on_time: Share
+    resolution_on_time: Share
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,7 @@ class Report:
     resolution: Times
     first_response_on_time: Share
     resolution_on_time: Share
+    on_time_by_vip: tuple[VipOnTime, ...]  # "" (ordinary), then each level of support.yml
     reached_supervisor: Share
     reached_investigation: Share
     satisfaction: Satisfaction
@@ -218,9 +232,11 @@ def report(*, days: int, now: datetime | None = None) -> Report:
             Ticket.first_response_due_at,
             Ticket.resolved_at,
             Ticket.resolution_due_at,
+            Ticket.vip,
         ).where(period)
     ).all()
     total = len(timings)
+    levels = ("", *support.current().vip_levels)
     top, empty = search.report(days=days, limit=TOP_QUERIES)
     return Report(
         days=days,
@@ -239,10 +255,32 @@ def report(*, days: int, now: datetime | None = None) -> Report:
             [(t.first_responded_at, t.first_response_due_at) for t in timings], until
         ),
         resolution_on_time=_on_time([(t.resolved_at, t.resolution_due_at) for t in timings], until),
+        on_time_by_vip=tuple(
+            VipOnTime(
+                level,
+                _on_time(
+                    [
+                        (t.first_responded_at, t.first_response_due_at)
+                        for t in timings
+                        if _level(t.vip, levels) == level
+                    ],
+                    until,
+                ),
+                _on_time(
+                    [
+                        (t.resolved_at, t.resolution_due_at)
+                        for t in timings
+                        if _level(t.vip, levels) == level
+                    ],
+                    until,
+                ),
+            )
+            for level in levels
+        ),
         reached_supervisor=Share(_count(period & _escalated_to(states.SUPERVISOR)), total),
         reached_investigation=Share(_count(period & _escalated_to(states.INVESTIGATION)), total),
         satisfaction=_satisfaction(period),
-        nps=_nps(period),
+        nps=_nps(period, levels),
         first_contact_resolution=_first_contact_resolution(period),
         deflections=_deflections(since, until),
         top_articles=_top_articles(since, until),
@@ -250,6 +288,11 @@ def report(*, days: int, now: datetime | None = None) -> Report:
         zero_result_queries=tuple(empty),
         chats=_chats(period, until),
     )
+
+
+def _level(vip: str | None, levels: tuple[str, ...]) -> str:
+    """A ticket's VIP level as the report groups it: "" for none or one not in `levels`."""
+    return vip if vip in levels else ""
 
 
 def _on_time(pairs: list[tuple[datetime | None, datetime]], now: datetime) -> Share:
@@ -288,7 +331,7 @@ def _satisfaction(period) -> Satisfaction:
     return Satisfaction(Share(int(satisfied), rated), comments)
 
 
-def _nps(period) -> NpsReport:
+def _nps(period, levels: tuple[str, ...] = ("",)) -> NpsReport:
     def grouped(column):
         return db.session.execute(
             select(
@@ -324,7 +367,15 @@ def _nps(period) -> NpsReport:
         sum(g.nps.passives for g in by_topic),
         sum(g.nps.detractors for g in by_topic),
     )
-    return NpsReport(overall, by_topic, groups(Ticket.channel))
+    by_level: dict[str, list[int]] = {}
+    for code, *answers in grouped(Ticket.vip):
+        counts = by_level.setdefault(_level(code, levels), [0, 0, 0])
+        for index, value in enumerate(answers):
+            counts[index] += int(value)
+    by_vip_level = tuple(
+        NpsGroup(level, Nps(*by_level[level])) for level in levels if level in by_level
+    )
+    return NpsReport(overall, by_topic, groups(Ticket.channel), by_vip_level)
 
 
 def _first_contact_resolution(period) -> Share:

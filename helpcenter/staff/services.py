@@ -566,3 +566,29 @@ def act(
         actions.SERVICES[action](ticket, actor(member), **fields)
     log.info("%s on %s by %s", action, ticket.reference, member.email)
     return Done(ticket, access.may_handle(member.role, ticket.tier))
+
+
+UnknownVipLevel = tickets.UnknownVipLevel
+
+
+def set_vip(
+    *, member: StaffMember, ticket: Ticket, version: int, level: str, address: str = ""
+) -> bool:
+    """Set the ticket's VIP level (one of support.yml's) or clear it (""), as `member`, on the
+    version of the ticket they saw; the pending deadlines follow (`tickets.services.set_vip`).
+    Returns False when the ticket had that level already (nothing is written).
+
+    Raises NotAllowed (only supervisors and admins, on a tier they handle), TicketChanged or
+    UnknownVipLevel; the audit entry and the change are one unit of work.
+    """
+    if not access.may_set_vip(member.role) or not access.may_handle(member.role, ticket.tier):
+        raise NotAllowed("vip")
+    if ticket.version != version:
+        raise TicketChanged()
+    if (level or None) == ticket.vip:
+        return False
+    with unit_of_work():
+        record(member, "ticket_vip", target=ticket.reference, detail=level, address=address)
+        tickets.set_vip(ticket, actor(member), level or None)
+    log.info("VIP level %r on %s by %s", level, ticket.reference, member.email)
+    return True

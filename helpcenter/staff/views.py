@@ -400,6 +400,7 @@ def _panel(ticket, status: int = 200, **bound):
         "other_actions": [r for r in offer.rules if r.name not in _OWN_MARKUP],
         "reopen_days": states.REOPEN_DAYS,
         "open_action": next(iter(bound), ""),
+        "vip_levels": support.current().vip_levels if access.may_set_vip(current_user.role) else (),
     }
     if htmx:
         return varying(render_template("staff/_ticket.html", **context), status)
@@ -519,6 +520,48 @@ def act(ref: str, action: str):
         if htmx:
             return varying("", 200, **{"HX-Redirect": target})
         return redirect(target, 303)
+    if htmx:
+        return _panel(queries.ticket(ref))
+    return redirect(url_for(".ticket", ref=ticket.reference), 303)
+
+
+@bp.post("/tickets/<ref>/vip")
+@csrf.exempt  # the form checks its own (prefixed) token, as the actions' forms do
+@requires(access.works_tickets)
+def set_vip(ref: str):
+    """Set or clear the ticket's VIP level (supervisors and admins), audited."""
+    ticket = _ticket_or_404(ref)
+    form = forms.VipForm(prefix="vip")
+    if not form.validate():
+        flash(_("Check the form: the action was not done."), "error")
+        return _panel(ticket, 422)
+    try:
+        services.set_vip(
+            member=current_user,
+            ticket=ticket,
+            version=int(form.version.data),
+            level=form.level.data or "",
+            address=ratelimit.client_address(),
+        )
+    except services.TicketChanged:
+        flash(
+            _(
+                "Someone changed this ticket while you were working on it. "
+                "Check the latest state below and choose again."
+            ),
+            "error",
+        )
+        return _panel(queries.ticket(ref), 409)
+    except services.NotAllowed:
+        flash(_("Your role does not allow this action."), "error")
+        return _panel(queries.ticket(ref), 403)
+    except services.UnknownVipLevel:
+        flash(_("Choose one of the VIP levels listed: nothing was changed."), "error")
+        return _panel(queries.ticket(ref), 422)
+    if ticket.vip:
+        flash(_("VIP level set to %(level)s.", level=labels.vip_name(ticket.vip)), "success")
+    else:
+        flash(_("The ticket has no VIP level now."), "success")
     if htmx:
         return _panel(queries.ticket(ref))
     return redirect(url_for(".ticket", ref=ticket.reference), 303)

@@ -51,10 +51,16 @@ def api_key() -> None:
 
 @api_key.command("create", help="Create a key named NAME and print it once; only its hash is kept.")
 @click.option("--name", required=True, help="Who uses the key, e.g. telegram-bot.")
+@click.option(
+    "--vouch",
+    is_flag=True,
+    help="The key may vouch for a player ID and VIP level (the casino's own back office): "
+    "its tickets and chats count as the player's, and it may list a player's requests.",
+)
 @with_appcontext
-def api_key_create(name: str) -> None:
+def api_key_create(name: str, vouch: bool) -> None:
     try:
-        key = services.create_api_key(name)
+        key = services.create_api_key(name, can_vouch=vouch)
     except services.ApiKeyError as exc:
         raise click.BadParameter(str(exc), param_hint="--name") from None
     click.echo(key)
@@ -69,6 +75,46 @@ def api_key_revoke(name: str) -> None:
     except services.ApiKeyError as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from None
     click.echo(f"Revoked: {name}")
+
+
+def _set_vouching(name: str, can_vouch: bool) -> None:
+    try:
+        changed = services.set_api_key_vouching(name, can_vouch=can_vouch)
+    except services.ApiKeyError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
+    now = "may vouch" if can_vouch else "may not vouch"
+    click.echo(f"{name} {now}" + ("" if changed else " (unchanged)"))
+
+
+@api_key.command(
+    "allow-vouching",
+    help="Let the active key named NAME vouch for a player ID and VIP level from its next "
+    "request on (the casino's own back office).",
+)
+@click.argument("name")
+@with_appcontext
+def api_key_allow_vouching(name: str) -> None:
+    _set_vouching(name, True)
+
+
+@api_key.command(
+    "forbid-vouching",
+    help="Stop the active key named NAME from vouching: from its next request on, a player ID "
+    "or VIP level it sends is refused, and it can no longer list a player's requests.",
+)
+@click.argument("name")
+@with_appcontext
+def api_key_forbid_vouching(name: str) -> None:
+    _set_vouching(name, False)
+
+
+@api_key.command("list", help="Every key: its name, whether it may vouch, when it was revoked.")
+@with_appcontext
+def api_key_list() -> None:
+    for key in services.api_keys():
+        vouching = "may vouch" if key.can_vouch else "-"
+        revoked = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+        click.echo(f"{key.name}\t{vouching}\t{revoked}")
 
 
 @click.group(help="Players' files (HELPCENTER_FILE_STORAGE: database or directory).")

@@ -60,6 +60,19 @@ STAFF_STATES = {
     states.CLOSED: _l("Closed"),
 }
 
+# The VIP levels of the shipped support.yml; another level is shown by its id.
+VIP_LEVELS = {
+    "platinum": lazy_pgettext("VIP level", "Platinum"),
+    "gold": lazy_pgettext("VIP level", "Gold"),
+    "silver": lazy_pgettext("VIP level", "Silver"),
+}
+
+
+def vip_name(level: str) -> str:
+    """A VIP level's name in the visitor's language (its id when it has no translation)."""
+    return str(VIP_LEVELS.get(level, level))
+
+
 # Each tier's queue in the staff console.
 QUEUES = {
     states.OPERATOR: _l("Operators' queue"),
@@ -128,4 +141,8 @@ def staff_event_text(type_: str, tier: str, text: str) -> str:
         return gettext("The player rated the service %(score)s of 5", score=text)
     if type_ == "recommended":
         return gettext("The player would recommend us %(score)s of 10", score=text)
+    if type_ == "vip_changed":
+        if text:
+            return gettext("VIP level set to %(level)s", level=vip_name(text))
+        return gettext("VIP level removed")
     return event_text(type_, tier, text)

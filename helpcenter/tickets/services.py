@@ -274,7 +274,7 @@ def file_ticket(
     now = _now(now)
     if idempotency is not None and (earlier := _filed_before(idempotency, now)) is not None:
         return earlier
-    due = targets(new.topic, new.channel, now, support.current())
+    due = targets(new.topic, new.channel, now, support.current(), vip=new.vip)
     token = secrets.token_urlsafe(24)
     fields = asdict(new)
     description = fields.pop("description")
@@ -488,9 +488,41 @@ def send_back(ticket: Ticket, staff: Actor, reason: str, now=None) -> None:
     if ticket.first_responded_at is None:
         # A fresh first-response target from the send-back, as at filing; `run_sla` escalates
         # it again only when this one passes unanswered.
-        due = targets(ticket.topic, ticket.channel, now, support.current())
+        due = targets(ticket.topic, ticket.channel, now, support.current(), vip=ticket.vip)
         ticket.first_response_due_at = due.first_response_due
     _event(ticket, "sent_back", staff, now, text=reason)
+
+
+class UnknownVipLevel(ValueError):
+    """The VIP level is not one of support.yml's; nothing was changed."""
+
+
+@_use_case
+def set_vip(ticket: Ticket, staff: Actor, level: str | None, now=None) -> None:
+    """Give the ticket a VIP level of support.yml, or none (`level` None or ""), with a
+    staff-only event; raises UnknownVipLevel for a level support.yml does not list.
+
+    The pending deadlines are worked out again from when the clock started, with the new
+    level: the first response (from the filing, or for a chat from when the player asked for a
+    person) unless it was given, the resolution unless the ticket is resolved or with the
+    investigation team (their deadline is counted in business days, `_escalate`).
+    """
+    config = support.current()
+    level = level or None
+    if level is not None and config.vip_level(level) is None:
+        raise UnknownVipLevel(level)
+    if level == ticket.vip:
+        return
+    now = _now(now)
+    ticket.vip = level
+    due = targets(ticket.topic, ticket.channel, ticket.created_at, config, vip=level)
+    if ticket.first_responded_at is None:
+        started = ticket.chat_queued_at or ticket.created_at
+        first = targets(ticket.topic, ticket.channel, started, config, vip=level)
+        ticket.first_response_due_at = first.first_response_due
+    if ticket.resolved_at is None and ticket.tier != states.INVESTIGATION:
+        ticket.resolution_due_at = due.resolution_due
+    _event(ticket, "vip_changed", staff, now, text=level or "", public=False)
 
 
 def _close(ticket: Ticket, actor: Actor, now: datetime) -> None:
@@ -651,27 +683,55 @@ class ApiKeyError(Exception):
     pass
 
 
-def create_api_key(name: str) -> str:
-    """Store a new key's hash under `name`; returns the key, which is not kept anywhere."""
+def create_api_key(name: str, *, can_vouch: bool = False) -> str:
+    """Store a new key's hash under `name`; returns the key, which is not kept anywhere.
+
+    With `can_vouch`, the key may vouch for a player ID and VIP level (the casino's own back
+    office). Raises ApiKeyError for a bad name or one taken already.
+    """
     name = name.strip()
     if not 1 <= len(name) <= 80:
         raise ApiKeyError("the name must have 1 to 80 characters")
     key = "hc_" + secrets.token_urlsafe(32)
-    db.session.add(ApiKey(name=name, key_hash=hash_secret(key)))
+    db.session.add(ApiKey(name=name, key_hash=hash_secret(key), can_vouch=can_vouch))
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise ApiKeyError(f"a key named {name!r} exists already") from None
+    log.info("API key %s created%s", name, " (may vouch)" * can_vouch)
+    return key
+
+
+def _active_key(name: str) -> ApiKey:
+    key = db.session.scalar(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None)))
+    if key is None:
+        raise ApiKeyError(f"no active key named {name!r}")
     return key
 
 
 def revoke_api_key(name: str, now=None) -> None:
-    key = db.session.scalar(select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None)))
-    if key is None:
-        raise ApiKeyError(f"no active key named {name!r}")
+    key = _active_key(name)
     key.revoked_at = _now(now)
     db.session.commit()
+    log.info("API key %s revoked", name)
+
+
+def set_api_key_vouching(name: str, *, can_vouch: bool) -> bool:
+    """Allow or withdraw the active key `name`'s vouching for player IDs and VIP levels; it
+    applies to the key's next request. Returns whether it changed; ApiKeyError for no such key."""
+    key = _active_key(name)
+    changed = key.can_vouch != can_vouch
+    key.can_vouch = can_vouch
+    db.session.commit()
+    if changed:
+        log.info("API key %s %s", name, "may vouch now" if can_vouch else "may no longer vouch")
+    return changed
+
+
+def api_keys() -> list[ApiKey]:
+    """Every key, active or revoked, by name."""
+    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.name)))
 
 
 def authenticate(key: str) -> ApiKey | None:

@@ -66,16 +66,30 @@ def add_business_days(start: datetime, days: int, config: SupportConfig) -> date
     return due.astimezone(start.tzinfo)
 
 
-def targets(topic_id: str, channel_id: str, filed_at: datetime, config: SupportConfig) -> Targets:
+def targets(
+    topic_id: str,
+    channel_id: str,
+    filed_at: datetime,
+    config: SupportConfig,
+    vip: str | None = None,
+) -> Targets:
     """When the first answer and the resolution of a new request are due.
 
     Both are counted in the channel's open hours: the first response from the channel's
     `first_response_minutes` (or the topic's override for that channel), the resolution from
-    the topic's `resolution` (or its override for that channel). Unknown ids raise KeyError.
+    the topic's `resolution` (or its override for that channel). With a VIP level of support.yml
+    (`vip`), each is the shorter of that and the level's own: a VIP never waits longer than an
+    ordinary request; an unknown level counts as none. Unknown topic or channel ids raise
+    KeyError.
     """
     topic = config.topic(topic_id)
     channel = config.channel(channel_id)
+    first, resolution = topic.first_response_on(channel), topic.resolution_on(channel)
+    level = config.vip_level(vip)
+    if level is not None:
+        first = min(first, level.first_response_minutes)
+        resolution = min(resolution, level.resolution_minutes)
     return Targets(
-        first_response_due=add_open_minutes(filed_at, topic.first_response_on(channel), channel),
-        resolution_due=add_open_minutes(filed_at, topic.resolution_on(channel), channel),
+        first_response_due=add_open_minutes(filed_at, first, channel),
+        resolution_due=add_open_minutes(filed_at, resolution, channel),
     )

@@ -27,7 +27,7 @@ from helpcenter.i18n import LANG_COOKIE, LANGUAGE_NAMES, best_language
 from helpcenter.search import services as search
 from helpcenter.support import channels
 from helpcenter.tickets import labels
-from helpcenter.web import outage, safety
+from helpcenter.web import outage, pages, safety
 
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
@@ -86,6 +86,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
     app.url_map.converters["id"] = IdConverter
     app.context_processor(_template_globals)
+    app.jinja_env.globals["player_bar"] = pages.player_bar
     app.add_template_filter(_when, "when")
     app.add_template_filter(_filesize, "filesize")
     app.add_template_filter(_duration, "duration")
@@ -157,6 +158,9 @@ def _headers(response):
     response.headers.update(SECURITY_HEADERS)
     if own_policy:
         response.headers["Content-Security-Policy"] = own_policy
+    if g.get("shows_player") and "Cache-Control" not in response.headers:
+        # The page names the signed-in player (the header's player bar): for this browser only.
+        response.headers["Cache-Control"] = "private, no-store"
     lang = g.get("lang")
     if lang and request.cookies.get(LANG_COOKIE) != lang and response.status_code < 400:
         response.set_cookie(

@@ -4,24 +4,34 @@ A cached page is the same for every visitor who shares its key. Each view declar
 page varies on (`varies_on`); the key is built from that declaration here, and the template
 reads those values and the view's context only: the visitor's request, session, sign-in and
 htmx flag are refused in a cached render, so a value left out of the key cannot leak. The CSRF
-token and any other per-request value (`marks`) are rendered as markers and replaced on the
-way out.
+token, the header's signed-in player (`player_bar`) and any other per-request value (`marks`)
+are rendered as markers and replaced on the way out.
 """
 
 import secrets
 from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime
 
-from flask import before_render_template, current_app, g, request, template_rendered
+from flask import (
+    before_render_template,
+    current_app,
+    g,
+    has_request_context,
+    render_template,
+    request,
+    template_rendered,
+)
 from flask_htmx import make_response
 from flask_wtf.csrf import generate_csrf
 from jinja2 import Environment
+from markupsafe import Markup
 
 from helpcenter import cache
 from helpcenter.extensions import htmx
 from helpcenter.support import channels
 
 _CSRF_MARK = f"csrf-{secrets.token_hex(12)}"
+_PLAYER_MARK = f"<!--player-{secrets.token_hex(12)}-->"
 
 # Template names that carry one visitor's state (Flask, Flask-Login, Flask-WTF, flask-htmx).
 PER_VISITOR = (
@@ -62,6 +72,23 @@ def _csrf_mark() -> str:
     return _CSRF_MARK
 
 
+def player_bar() -> Markup:
+    """The header's line for a player signed in from the casino (their name, "My requests",
+    signing out); empty for anyone else. A template global: in a cached render it is a marker
+    that every response fills for its own visitor."""
+    from helpcenter.players import current  # the players' package builds on this one
+
+    player = current.player() if has_request_context() else None
+    if player is None:
+        return Markup("")
+    g.shows_player = True
+    return Markup(render_template("web/_player_bar.html", player=player))
+
+
+def _player_mark() -> Markup:
+    return Markup(_PLAYER_MARK)
+
+
 def _cached_env() -> Environment:
     """The app's Jinja environment with the per-visitor globals refused (imported macros too)."""
     app = current_app._get_current_object()
@@ -69,7 +96,11 @@ def _cached_env() -> Environment:
     if env is None:
         # A fresh template cache: templates compiled by the app's environment hold its globals.
         env = app.jinja_env.overlay(cache_size=400)
-        env.globals = {**app.jinja_env.globals, **{name: _Refused(name) for name in PER_VISITOR}}
+        env.globals = {
+            **app.jinja_env.globals,
+            **{name: _Refused(name) for name in PER_VISITOR},
+            "player_bar": _player_mark,
+        }
         app.extensions["page_cache_env"] = env
     return env
 
@@ -121,8 +152,11 @@ def render_page(
 
 
 def _with_csrf(html: str) -> str:
+    """`html` with this request's own parts: the CSRF token and the signed-in player."""
     if _CSRF_MARK in html:
         html = html.replace(_CSRF_MARK, generate_csrf())
+    if _PLAYER_MARK in html:
+        html = html.replace(_PLAYER_MARK, player_bar())
     return html
 
 

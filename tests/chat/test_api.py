@@ -24,7 +24,8 @@ BODY = {
     "topic": "verification",
     "message": QUESTION_RU,
     "email": None,
-    "player_id": "P-77",
+    # Only a key allowed to vouch sends a player ID (the vouching tests at the end).
+    "player_id": None,
     "name": None,
 }
 
@@ -120,7 +121,8 @@ def test_starting_a_chat_answers_its_reference_token_and_status_link(relay, oper
     assert chat["status_url"] == f"{BASE}/ru/status/{chat['token']}"
     ticket = ticket_of(chat)
     assert (ticket.channel, ticket.language, ticket.topic) == ("chat", "ru", "verification")
-    assert (ticket.email, ticket.player_id, ticket.name) == ("", "P-77", "")
+    assert (ticket.email, ticket.player_id, ticket.name) == ("", "", "")
+    assert (ticket.verified_player_id, ticket.vip) == (None, None)
     assert ticket.source == "api:telegram-relay"
     # The status link opens the player's status page.
     page = relay.client.get(chat["status_url"].removeprefix(BASE), follow_redirects=True)
@@ -398,3 +400,40 @@ def test_reads_are_limited_per_key_and_chat(relay, operator, ctx):
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "60"
     other = relay.started(message=GREETING_RU)
     assert relay.read(other).status_code == 200
+
+
+# --- keys allowed to vouch (the casino's back office) ---------------------------------------------
+
+NOT_YOURS = "This API key may not vouch for a player ID or VIP level."
+
+
+@pytest.fixture
+def casino(ctx, runner, client):
+    result = runner.invoke(args=["api-key", "create", "--name", "back-office", "--vouch"])
+    assert result.exit_code == 0, result.output
+    return Relay(client, result.output.strip())
+
+
+def test_a_vouching_key_starts_the_players_chat_with_its_vip_level(casino, operator):
+    chat = casino.started(player_id="P-1001", vip="gold")
+    ticket = ticket_of(chat)
+    assert (ticket.player_id, ticket.verified_player_id, ticket.vip) == ("P-1001", "P-1001", "gold")
+    assert ticket.source == "api:back-office"
+
+
+@pytest.mark.parametrize(
+    "changes", [{"player_id": "P-1001"}, {"vip": "gold"}, {"player_id": "P-1", "vip": "silver"}]
+)
+def test_any_other_key_sending_a_player_id_or_vip_level_starts_nothing(relay, operator, changes):
+    response = relay.start(**changes)
+    assert response.status_code == 422
+    assert response.get_json() == {"errors": {name: [in_russian(NOT_YOURS)] for name in changes}}
+    assert db.session.scalar(select(Ticket.id)) is None
+
+
+@pytest.mark.parametrize(("changes", "field"), [({"vip": "diamond"}, "vip"), ({"vip": 1}, "vip")])
+def test_a_vouching_key_with_an_unknown_vip_level_starts_nothing(casino, operator, changes, field):
+    response = casino.start(player_id="P-1001", **changes)
+    assert response.status_code == 422
+    assert list(response.get_json()["errors"]) == [field]
+    assert db.session.scalar(select(Ticket.id)) is None

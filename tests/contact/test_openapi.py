@@ -6,6 +6,7 @@ no 5xx, every status, header and body as documented.
 """
 
 import json
+import re
 
 import pytest
 import schemathesis
@@ -36,12 +37,20 @@ CHECKS = [
     response_schema_conformance,
 ]
 TICKETS, TICKET = "/api/v1/tickets", "/api/v1/tickets/{reference}"
+PLAYER_TICKETS = "/api/v1/players/{player_id}/tickets"
 
 
 @pytest.fixture
 def key(app):
     with app.app_context():
         return services.create_api_key("openapi-bot")
+
+
+@pytest.fixture
+def casino(app):
+    """A key allowed to vouch (the casino's back office)."""
+    with app.app_context():
+        return services.create_api_key("openapi-casino", can_vouch=True)
 
 
 @pytest.fixture
@@ -79,7 +88,7 @@ def test_it_documents_exactly_the_routes_of_the_api(app, schema):
         if method != "parameters"  # shared by the path's operations
     }
     built = {
-        (rule.rule.replace("<ref>", "{reference}"), method)
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule).replace("{ref}", "{reference}"), method)
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith(("tickets_api.", "chat_api."))
         for method in rule.methods - {"HEAD", "OPTIONS"}
@@ -136,6 +145,41 @@ def test_real_answers_of_reading_match_the_document(app, client, key, schema):
     assert get(filed["reference"], token).status_code == 429
 
 
+def test_real_answers_of_listing_a_players_requests_match_the_document(
+    app, client, key, casino, schema
+):
+    def get(key, player_id="P-1001", **query):
+        headers = auth(key) if key else {}
+        response = client.get(
+            f"/api/v1/players/{player_id}/tickets", headers=headers, query_string=query
+        )
+        case = {"path_parameters": {"player_id": player_id}, "headers": headers}
+        if query:
+            case["query"] = query
+        conforms(schema, PLAYER_TICKETS, "GET", response, **case)
+        return response
+
+    vouched = {**BODY, "player_id": "P-1001", "vip": "gold"}
+    assert post_json(client, vouched, key).status_code == 422
+    for _ in range(2):
+        assert post_json(client, vouched, casino).status_code == 201
+    page = get(casino, limit="1")
+    assert page.status_code == 200 and page.get_json()["next"]
+    assert get(casino, "P-404").get_json()["tickets"] == []
+    assert get(None).status_code == 401
+    assert get(key).status_code == 403
+    assert get(casino, limit="500").status_code == 422
+    assert get(casino, before="HC-00000000-0").status_code == 422
+    assert get(casino, "P%00").status_code == 400
+    app.config["API_READ_RATE_LIMIT"] = "1 per minute"
+    get(casino)
+    assert get(casino).status_code == 429
+
+
+def post_json(client, body, key):
+    return client.post(TICKETS, json=body, headers=auth(key))
+
+
 def test_a_database_outage_is_the_documented_503(tmp_path):
     # A real refused connection: nothing listens on port 9.
     app = create_app(
@@ -162,24 +206,31 @@ FUZZ = settings(
 
 
 @pytest.mark.parametrize(
-    ("path", "method", "mode"),
+    ("path", "method", "mode", "vouching"),
     [
-        (TICKETS, "POST", GenerationMode.POSITIVE),
-        (TICKETS, "POST", GenerationMode.NEGATIVE),
+        (TICKETS, "POST", GenerationMode.POSITIVE, False),
+        (TICKETS, "POST", GenerationMode.POSITIVE, True),
+        (TICKETS, "POST", GenerationMode.NEGATIVE, False),
         # Reading takes any text as a reference and any token: nothing negative to generate.
-        (TICKET, "GET", GenerationMode.POSITIVE),
+        (TICKET, "GET", GenerationMode.POSITIVE, False),
+        (PLAYER_TICKETS, "GET", GenerationMode.POSITIVE, True),
     ],
-    ids=["file", "file-invalid", "read"],
+    ids=["file", "file-vouched", "file-invalid", "read", "list-players-requests"],
 )
-def test_fuzzing_the_api_finds_no_5xx_and_no_undocumented_answer(app, key, path, method, mode):
+def test_fuzzing_the_api_finds_no_5xx_and_no_undocumented_answer(
+    app, key, casino, path, method, mode, vouching
+):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operation = schema[path][method]
     checks = [*CHECKS, negative_data_rejection] if mode is GenerationMode.NEGATIVE else CHECKS
     statuses = []
+    # An ordinary key has the player ID and VIP level refused; one allowed to vouch files
+    # with them and lists a player's requests.
+    headers = auth(casino if vouching else key)
 
     @FUZZ
     # The key is real, so the fuzzer reaches validation and filing, not only the 401.
-    @given(case=operation.as_strategy(generation_mode=mode, headers=auth(key)))
+    @given(case=operation.as_strategy(generation_mode=mode, headers=headers))
     def fuzz(case):
         response = case.call()
         statuses.append(response.status_code)

@@ -135,6 +135,10 @@ def test_export_and_erase_of_one_email_leave_every_other_player_untouched(app):
     assert len(files) == 2 and archive.read(files[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert "neighbour" not in json.dumps(record) and "Kamran" not in json.dumps(record)
 
+    with app.app_context():
+        # Vouched for by the casino: "My requests" of that player no longer lists them after.
+        db.session.execute(db.update(Ticket).values(verified_player_id="P-1001"))
+        db.session.commit()
     before = ticket_row(app, other)
     with app.test_request_context():
         assert privacy.erase("VICTIM@example.com") == 2
@@ -142,7 +146,9 @@ def test_export_and_erase_of_one_email_leave_every_other_player_untouched(app):
     for ticket_id in mine:
         assert ticket_row(app, ticket_id).email == "" and files_of(app, ticket_id) == 0
         assert player_texts(app, ticket_id) == [""]
+        assert ticket_row(app, ticket_id).verified_player_id is None
     after = ticket_row(app, other)
+    assert after.verified_player_id == "P-1001"
     assert (after.email, after.name, after.player_id, after.subject) == (
         before.email,
         before.name,

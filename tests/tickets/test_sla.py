@@ -158,6 +158,40 @@ def test_targets(topic, channel, filed, first, resolution):
     assert targets(topic, channel, filed, CONFIG) == Targets(first, resolution)
 
 
+VIP_TARGETS = [
+    # topic, channel, VIP level, filed at, first response due, resolution due
+    # The level's targets (platinum 2 min, 8 h; gold 5 min, 12 h; silver 10 min, 24 h)...
+    ("payments", "email", "platinum", baku(2, 10, 3), baku(2, 10, 3, 2), baku(2, 10, 11)),
+    ("payments", "email", "gold", baku(2, 10, 3), baku(2, 10, 3, 5), baku(2, 10, 15)),
+    ("complaint", "chat", "silver", baku(2, 10, 3), baku(2, 10, 3, 5), baku(2, 11, 3)),
+    # ...the topic's or channel's where they are shorter: a VIP never waits longer...
+    ("account", "chat", "silver", baku(2, 10, 12), baku(2, 10, 12, 5), baku(2, 10, 12, 15)),
+    (
+        "responsible-gaming",
+        "email",
+        "silver",
+        baku(2, 10, 12),
+        baku(2, 10, 12, 10),
+        baku(2, 11, 12),
+    ),
+    # ...counted in the channel's open hours (phone 09:00-21:00)...
+    ("payments", "phone", "gold", baku(2, 10, 20, 58), baku(2, 11, 9, 3), baku(2, 11, 20, 58)),
+    # ...and a level support.yml does not list is an ordinary request.
+    ("payments", "email", "diamond", baku(2, 10, 3), baku(2, 10, 5), baku(2, 12, 3)),
+]
+
+
+@pytest.mark.parametrize(("topic", "channel", "vip", "filed", "first", "resolution"), VIP_TARGETS)
+def test_vip_targets(topic, channel, vip, filed, first, resolution):
+    due = targets(topic, channel, filed, CONFIG, vip=vip)
+    assert due.first_response_due == first
+    if resolution is not None:
+        assert due.resolution_due == resolution
+    ordinary = targets(topic, channel, filed, CONFIG)
+    assert due.first_response_due <= ordinary.first_response_due
+    assert due.resolution_due <= ordinary.resolution_due
+
+
 def test_targets_of_unknown_ids():
     with pytest.raises(KeyError):
         targets("jackpots", "chat", baku(2, 10, 12), CONFIG)
