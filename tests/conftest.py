@@ -113,14 +113,23 @@ def _database_of_this_worker(url: str) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Front-end tests run over SQLite only: focus, axe and layouts don't depend on the database."""
+    """Tests whose subject does not depend on the database run on one only.
+
+    `front_end` (focus, axe, layouts): SQLite. `one_database` (browser flows, input and role
+    matrices, search over the index): PostgreSQL, the production database, where it is
+    configured, else SQLite. Everything else runs on both.
+    """
+    postgres = bool(os.environ.get("HELPCENTER_TEST_DATABASE_URL"))
     kept, dropped = [], []
     for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        if item.get_closest_marker("front_end") and params.get("database_url") == "postgresql":
-            dropped.append(item)
+        database = getattr(getattr(item, "callspec", None), "params", {}).get("database_url")
+        if item.get_closest_marker("front_end"):
+            drop = database == "postgresql"
+        elif item.get_closest_marker("one_database"):
+            drop = database == ("sqlite" if postgres else "postgresql")
         else:
-            kept.append(item)
+            drop = False
+        (dropped if drop else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -214,10 +223,15 @@ def runner(app):
 
 @dataclass(frozen=True)
 class ContentSnapshot:
-    """The shipped content as loaded once per test run and database: rows and search index."""
+    """The shipped content as loaded once per test run and database: the tables that hold
+    rows, copied beside them (`snapshot_<table>`), and the search index."""
 
-    rows: dict[str, list[dict]]
+    tables: tuple[str, ...]
     index_dir: Path
+
+
+def _snapshot_table(name: str) -> str:
+    return f"snapshot_{name}"
 
 
 @pytest.fixture(scope="session")
@@ -225,19 +239,25 @@ def content_snapshot(migrated_url, tmp_path_factory) -> ContentSnapshot:
     """Load content/ and build its search index once per run (and database), then empty it.
 
     Loading the 120 files takes about a second and indexing them two or three; each test that
-    needs them gets a copy of the rows and of the index instead (`loaded`).
+    needs them gets a copy of the rows and of the index instead (`loaded`). The rows are kept
+    in the database itself, so a copy is one INSERT ... SELECT per table on the server.
     """
     data_dir = tmp_path_factory.mktemp("content")
     app = make_app(migrated_url, data_dir)
     with app.app_context():
         services.load_content(directory=CONTENT_DIR)
         index.rebuild()
-        rows = {
-            table.name: [dict(row._mapping) for row in db.session.execute(table.select())]
-            for table in db.metadata.sorted_tables
-        }
+        tables = []
+        for table in db.metadata.sorted_tables:
+            if db.session.execute(table.select().limit(1)).first() is None:
+                continue
+            copy = _snapshot_table(table.name)
+            db.session.execute(text(f'DROP TABLE IF EXISTS "{copy}"'))
+            db.session.execute(text(f'CREATE TABLE "{copy}" AS SELECT * FROM "{table.name}"'))
+            tables.append(table.name)
+        db.session.commit()
     empty_tables(app)
-    return ContentSnapshot(rows, data_dir / "search")
+    return ContentSnapshot(tuple(tables), data_dir / "search")
 
 
 @pytest.fixture
@@ -248,19 +268,19 @@ def loaded(app, content_snapshot):
     `helpcenter search reindex` make, copied from the run's snapshot.
     """
     with app.app_context():
-        for table in db.metadata.sorted_tables:
-            if content_snapshot.rows[table.name]:
-                db.session.execute(table.insert(), content_snapshot.rows[table.name])
+        for name in content_snapshot.tables:
+            copy = _snapshot_table(name)
+            db.session.execute(text(f'INSERT INTO "{name}" SELECT * FROM "{copy}"'))
         if db.engine.dialect.name == "postgresql":
             # Rows came with their ids: the sequences continue after them.
-            for table in db.metadata.sorted_tables:
-                if content_snapshot.rows[table.name] and "id" in table.c:
+            for name in content_snapshot.tables:
+                if "id" in db.metadata.tables[name].c:
                     db.session.execute(
                         text(
                             "SELECT setval(pg_get_serial_sequence(:table, 'id'), "
-                            "(SELECT max(id) FROM " + table.name + "))"
+                            "(SELECT max(id) FROM " + name + "))"
                         ),
-                        {"table": table.name},
+                        {"table": name},
                     )
         db.session.commit()
     shutil.copytree(

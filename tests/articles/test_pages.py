@@ -8,6 +8,9 @@ from helpcenter.articles import services
 from helpcenter.articles.content import read_content
 from tests.conftest import CONTENT_DIR, eventually
 
+# What it checks does not depend on the database behind it: once (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 ARTICLE = "/{lang}/deposits-withdrawals/withdrawal-times/"
 TITLES = {
     "az": "Pul çıxarışı nə qədər vaxt aparır?",

@@ -13,7 +13,7 @@ from helpcenter.staff import services as staff
 from helpcenter.staff.models import StaffMember
 from helpcenter.tickets.models import Ticket, TicketMessage
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 QUESTION_RU = "Как пройти верификацию? Какие документы нужны?"
 ANSWER = "Здравствуйте! Меня зовут Айсель. Пришлите, пожалуйста, фото паспорта."

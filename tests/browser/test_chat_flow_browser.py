@@ -11,7 +11,7 @@ from helpcenter.staff import services as staff
 from tests.browser.test_chat_browser import QUESTION_RU, start_in_russian
 from tests.browser.test_chat_staff_browser import PASSWORD, sign_in
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 ANSWER = "Здравствуйте! Пришлите, пожалуйста, фото паспорта."
 REPLY = "Спасибо, сейчас пришлю."
 

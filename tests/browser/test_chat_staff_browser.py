@@ -10,7 +10,7 @@ from helpcenter.chat import queries, services
 from helpcenter.staff import services as staff
 from tests.browser.test_accessibility_browser import Audit, new_context
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 PASSWORD = "correct horse battery staple"
 QUESTION = "Здравствуйте, вывод на карту не пришёл"
 ANSWER = "Здравствуйте! Сейчас проверю ваш вывод."

@@ -12,7 +12,7 @@ from helpcenter.tickets import services, states
 from helpcenter.tickets.models import Ticket
 from tests.contact.conftest import file_ticket, png_bytes
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 STAFF = services.Actor(states.STAFF, "Nigar", "supervisor")
 
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.players.conftest import AUDIENCE, ISSUER, SECRET, hs256
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from helpcenter.staff import services as staff
 from tests.contact.conftest import file_ticket
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 PASSWORD = "correct horse battery staple"
 
 

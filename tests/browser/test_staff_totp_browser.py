@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from helpcenter.staff import services as staff
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.one_database]
 PASSWORD = "correct horse battery staple"
 EMAIL = "operator@casino.example"
 

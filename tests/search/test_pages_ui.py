@@ -8,6 +8,9 @@ from sqlalchemy import select, update
 from helpcenter.articles.models import Article
 from helpcenter.extensions import db
 
+# What it checks does not depend on the database behind it: once (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 NOTHING = "qzxjv"  # no article has these letters, in any language or layout
 # (language, existing words of its page: the topics heading, the popular heading, the contact
 # link, and a topic title and the most viewed article's title in that language)

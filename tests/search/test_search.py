@@ -12,6 +12,9 @@ from helpcenter.articles import services as articles_services
 from helpcenter.extensions import db
 from helpcenter.search import index
 
+# What it checks does not depend on the database behind it: once (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 SEARCH = "/{lang}/search"
 
 

@@ -10,6 +10,9 @@ from helpcenter.tickets import actions, services, states, uploads
 from tests.contact.conftest import TICKET, file_ticket
 from tests.staff.conftest import StaffActions, csrf_of, new_ticket
 
+# What it checks does not depend on the database behind it: once (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 TICKET_ROLES = ("operator", "supervisor", "investigator", "admin")
 
 

@@ -18,6 +18,9 @@ from tests.conftest import CONTENT_DIR, empty_tables, make_app
 from tests.conftest import csrf_token as csrf_of
 from tests.contact.conftest import FORM, TICKET, file_ticket
 
+# What it checks does not depend on the database behind it: once (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 PASSWORD = "correct horse battery staple"
 EDITOR, SUPERVISOR = "editor@casino.example", "supervisor@casino.example"
 ARTICLE = "/{lang}/deposits-withdrawals/withdrawal-times/"
