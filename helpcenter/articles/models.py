@@ -63,7 +63,7 @@ class ArticleTranslation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The revision this published text comes from; a newer revision is a draft.
-    revision_id: Mapped[int | None] = mapped_column(ForeignKey("article_revision.id"))
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("article_revision.id"), index=True)
 
     article: Mapped[Article] = relationship(back_populates="translations")
 
@@ -97,7 +97,9 @@ class ArticleRevision(Base):
     body_hash: Mapped[str] = mapped_column(String(8))
     # A translation: its source language and the exact source revision it was made from.
     translated_from: Mapped[str | None] = mapped_column(String(2))
-    source_revision_id: Mapped[int | None] = mapped_column(ForeignKey("article_revision.id"))
+    source_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_revision.id"), index=True
+    )
     source_hash: Mapped[str | None] = mapped_column(String(8))
     author: Mapped[str] = mapped_column(String(254))
     origin: Mapped[str] = mapped_column(String(10))

@@ -66,7 +66,7 @@ class Ticket(Base):
     chat_queued_at: Mapped[datetime | None]  # when the player asked for a person
     chat_accepted_at: Mapped[datetime | None]
     chat_ended_at: Mapped[datetime | None]
-    chat_operator_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    chat_operator_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
     # bot, operator, escalated, abandoned or player
     chat_end_reason: Mapped[str | None] = mapped_column(String(20))
     # The player's chat page or relay last asked for news (written at most every 15 s).
@@ -114,7 +114,7 @@ class Attachment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_message.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_message.id"), index=True)
     stored_name: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
     mimetype: Mapped[str] = mapped_column(String(40))
@@ -229,5 +229,5 @@ class IdempotentRequest(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None]
     response_body: Mapped[str] = mapped_column(Text, default="")
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -7,6 +7,10 @@ from helpcenter.articles.models import ArticleVote
 from helpcenter.extensions import db
 from tests.conftest import csrf_token
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 ARTICLE = "/az/deposits-withdrawals/withdrawal-times/"
 
 

@@ -33,7 +33,8 @@ def browser():
 @pytest.fixture
 def live_server(loaded):
     server = make_server("127.0.0.1", 0, loaded, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # serve_forever looks for shutdown() twice a second by default: each test waited for it.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from helpcenter.chat import services as chat
 from helpcenter.staff import services as staff
 from tests.contact.conftest import file_ticket
+from tests.players.conftest import AUDIENCE, ISSUER, SECRET, hs256
 
 pytestmark = [pytest.mark.browser, pytest.mark.front_end]
 PASSWORD = "correct horse battery staple"
@@ -113,6 +114,11 @@ def new_context(browser, viewport: str):
 
 
 @pytest.fixture
+def sso(loaded):
+    loaded.config.update(SSO_SECRET=SECRET, SSO_ISSUER=ISSUER, SSO_AUDIENCE=AUDIENCE)
+
+
+@pytest.fixture
 def chat_open(loaded):
     """An operator available for chats, so the chat is open."""
     with loaded.test_request_context():
@@ -124,7 +130,7 @@ def chat_open(loaded):
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_public_pages_have_no_serious_accessibility_problem_and_fit_a_phone(
-    live_server, browser, ticket, chat_open, viewport
+    live_server, browser, ticket, chat_open, sso, viewport
 ):
     context = new_context(browser, viewport)
     page = context.new_page()
@@ -178,6 +184,13 @@ def test_public_pages_have_no_serious_accessibility_problem_and_fit_a_phone(
     page.get_by_role("button", name="I want to talk to a person").click()
     expect(page.locator(".chat-queue")).to_be_visible()
     audit.check("chat in the queue")
+
+    # Signed in from the casino: the header's line, the read-only form, "My requests".
+    token = hs256(sub="P-100234", email=EMAIL, name="Aysel Məmmədova", lang="en")
+    audit.visit("contact form signed in", f"{live_server}/en/sso?jwt={token}&next=/en/contact")
+    expect(page.locator(".player-bar")).to_contain_text("Aysel Məmmədova")
+    audit.visit("my requests", f"{live_server}/en/requests")
+    expect(page.locator(".request-card").first).to_be_visible()
     context.close()
     audit.assert_clean()
 

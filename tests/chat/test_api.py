@@ -16,6 +16,10 @@ from helpcenter.tickets import reference
 from helpcenter.tickets.models import Ticket
 from tests.contact.conftest import file_ticket
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 BASE = "http://127.0.0.1:5000"
 QUESTION_RU = "Как пройти верификацию? Какие документы нужны?"
 GREETING_RU = "Здравствуйте"

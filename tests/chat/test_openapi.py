@@ -16,6 +16,10 @@ from helpcenter.tickets import services as tickets
 from tests.chat.test_api import BODY, GREETING_RU
 from tests.contact.test_openapi import CHECKS, FUZZ, auth, conforms
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 CHATS = "/api/v1/chats"
 MESSAGES = "/api/v1/chats/{reference}/messages"
 HANDOFF = "/api/v1/chats/{reference}/handoff"

@@ -14,6 +14,9 @@ from helpcenter.tickets.models import Ticket, TicketMessage
 from tests.conftest import csrf_token
 from tests.contact.conftest import png_bytes, post_multipart, text
 
+# Pages and forms: what they show does not depend on the database: once (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 QUESTION_RU = "Как пройти верификацию? Какие документы нужны?"
 GREETING = "Hello"
 HTMX = {"HX-Request": "true"}

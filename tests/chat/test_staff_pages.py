@@ -14,6 +14,9 @@ from helpcenter.staff.models import StaffMember
 from helpcenter.tickets.models import Ticket
 from tests.conftest import csrf_token
 
+# Pages and forms: what they show does not depend on the database: once (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 PASSWORD = "correct horse battery staple"
 GREETING = "Здравствуйте, у меня не проходит вывод на карту"
 PEOPLE = {

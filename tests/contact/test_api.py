@@ -9,6 +9,10 @@ from helpcenter.extensions import db
 from helpcenter.tickets import reference, services, states
 from helpcenter.tickets.models import OutboxEmail, Ticket
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 BODY = {
     "topic": "payments",
     "subject": "Deposit not credited",

@@ -16,6 +16,10 @@ from helpcenter.tickets.models import Ticket
 from tests.contact.conftest import file_ticket
 from tests.contact.test_api import BODY, post, tickets
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 NOT_YOURS = "This API key may not vouch for a player ID or VIP level."
 STAFF = services.Actor(states.STAFF, "Aysel", "operator")
 

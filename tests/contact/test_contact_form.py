@@ -12,6 +12,9 @@ from helpcenter.tickets import reference, storage
 from helpcenter.tickets.models import Attachment, Deflection, OutboxEmail, Ticket
 from tests.contact.conftest import FORM, Player, csrf_of, png_bytes, text
 
+# Pages and forms: what they show does not depend on the database: once (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 HTMX = {"HX-Request": "true"}
 
 

@@ -9,6 +9,10 @@ import pytest
 
 from tests.contact.conftest import FORM, Player, text
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 
 def selected_topics(page: str) -> list[str]:
     select = re.search(r'<select[^>]*id="topic".*?</select>', page, re.S).group(0)

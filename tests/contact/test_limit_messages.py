@@ -13,6 +13,10 @@ from helpcenter.contact import forms
 from helpcenter.tickets import uploads
 from tests.contact.conftest import Player, file_ticket, png_bytes, text
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 MB = 1024 * 1024
 
 

@@ -29,6 +29,10 @@ from helpcenter.tickets import services
 from helpcenter.tickets.models import Ticket
 from tests.contact.test_api import BODY
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

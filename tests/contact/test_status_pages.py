@@ -21,6 +21,9 @@ from tests.contact.conftest import (
     text,
 )
 
+# Pages and forms: what they show does not depend on the database: once (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 HTMX = {"HX-Request": "true"}
 STAFF = services.Actor(states.STAFF, "Rəşad", "supervisor")
 

@@ -7,6 +7,10 @@ import pytest
 from helpcenter.editor import diff
 from tests.editor.conftest import ARTICLE, csrf_of, text
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 EDIT = f"/staff/content/{ARTICLE}/en/edit"
 TITLE = "How long does a withdrawal take?"
 

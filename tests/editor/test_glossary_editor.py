@@ -6,6 +6,10 @@ import pytest
 
 from tests.editor.conftest import ARTICLE, form_values, text
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 GLOSSARY = """\
 terms:
   - concept: two-factor authentication

@@ -11,6 +11,9 @@ from helpcenter.extensions import db
 from helpcenter.staff import access
 from tests.editor.conftest import ARTICLE, Editor, csrf_of, form_values, text
 
+# Pages and forms: what they show does not depend on the database: once (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 EDIT = f"/staff/content/{ARTICLE}/en/edit"
 PAGES = (
     "/staff/content",

@@ -11,6 +11,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.conftest import csrf_token, empty_tables, make_app
 from tests.players.conftest import AUDIENCE, ISSUER, SECRET, _app, claims, hs256, player_of
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 
 def refused(response, client, status=401):
     assert response.status_code == status

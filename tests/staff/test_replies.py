@@ -8,6 +8,10 @@ import yaml
 from helpcenter.staff import replies
 from helpcenter.staff.replies import RepliesError
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 
 def _shipped() -> list[dict]:
     return yaml.safe_load(replies.REPLIES_FILE.read_text(encoding="utf-8"))

@@ -19,6 +19,10 @@ from helpcenter.tickets import emails
 from helpcenter.tickets.models import OutboxEmail
 from tests.staff.conftest import EMAILS, PASSWORD, StaffActions, csrf_of, new_ticket
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 START = 1_800_000_000.0
 
 

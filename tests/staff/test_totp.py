@@ -13,6 +13,10 @@ from helpcenter.staff import services as staff
 from helpcenter.staff.models import AuditEntry, StaffMember
 from tests.staff.conftest import EMAILS, csrf_of
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))

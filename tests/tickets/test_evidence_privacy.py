@@ -31,6 +31,10 @@ from helpcenter.tickets.uploads import UploadRefused, check, clean
 from tests.contact.conftest import Player, file_ticket, opened, post_multipart, text
 from tests.staff.conftest import StaffActions, accounts  # noqa: F401 (a fixture)
 
+# HTTP contracts, pages and input checks: the database does not change them: once
+# (tests/conftest.py).
+pytestmark = pytest.mark.one_database
+
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
 SANDBOX = "default-src 'none'; sandbox"
