@@ -277,3 +277,13 @@ def test_the_report_page_shows_the_split(app, by_level, console):
     nps = nps[: nps.index("</table>")]
     assert re.search(r"Platinum</th><td>[-−]100</td>", nps)
     assert re.search(r"Ordinary \(no VIP level\)</th><td>0</td>", nps)
+
+
+def test_the_ticket_page_says_whether_the_casino_confirmed_the_player_id(app, console):
+    vouched = new_ticket(app, player_id="P-77", verified_player_id="P-77", vip="gold")
+    typed = new_ticket(app, player_id="P-78")
+    console.login("operator")
+    page = text(console.client.get(f"/staff/tickets/{vouched}"))
+    assert "P-77 <span" in page and "(confirmed by the casino)" in page
+    page = text(console.client.get(f"/staff/tickets/{typed}"))
+    assert "P-78 <span" in page and "(as the player typed it: not confirmed)" in page
