@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from helpcenter.contact import api as contact_api
     from helpcenter.contact import views as contact_views
     from helpcenter.editor import views as editor_views
+    from helpcenter.players import cli as players_cli
     from helpcenter.players import views as players_views
     from helpcenter.privacy import cli as privacy_cli
     from helpcenter.privacy import views as privacy_views
@@ -83,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(staff_cli.staff)
     app.cli.add_command(worker)
     app.cli.add_command(privacy_cli.privacy)
+    app.cli.add_command(players_cli.sso)
     # Last, so that it is the outermost layer: an unchanged chat poll never reaches Flask.
     app.wsgi_app = chat_polling.FastPolls(app.wsgi_app, app)  # type: ignore[method-assign]
     return app

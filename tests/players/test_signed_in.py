@@ -320,3 +320,45 @@ def test_another_player_signing_in_on_the_same_device_gets_none_of_the_first_one
     sign_in(client, **RAUF)
     assert client.get(f"/en/status/{looked_up}").status_code == 404
     assert player_of(client)["player_id"] == "P-200777"
+
+
+def test_the_cli_prints_a_link_that_signs_the_player_in_once(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "sso", "link", "--player-id", "P-100234", "--email", "leyla@example.com",
+            "--name", "Leyla", "--lang", "ru", "--vip", "gold", "--next", "/ru/requests",
+            "--base-url", "https://help.example",
+        ]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert url.startswith("https://help.example/ru/sso?jwt=")
+    path = url.removeprefix("https://help.example")
+    response = client.get(path)
+    assert response.status_code == 303 and response.headers["Location"] == "/ru/requests"
+    assert player_of(client) == {
+        "player_id": "P-100234",
+        "email": "leyla@example.com",
+        "name": "Leyla",
+        "lang": "ru",
+        "vip": "gold",
+    }
+    assert app.test_client().get(path).status_code == 401  # used once
+
+    refused = runner.invoke(
+        args=["sso", "link", "--player-id", "P 1", "--email", "a@b.c", "--name", "A"]
+    )
+    assert refused.exit_code == 2 and "--player-id" in refused.output
+    refused = runner.invoke(
+        args=["sso", "link", "--player-id", "P1", "--email", "a@b.c", "--name", "A", "--vip", "x"]
+    )
+    assert refused.exit_code == 2 and "platinum, gold, silver" in refused.output
+
+
+def test_without_a_secret_the_cli_says_there_is_no_sign_on(migrated_url, tmp_path):
+    plain = make_app(migrated_url, tmp_path / "plain")
+    result = plain.test_cli_runner().invoke(
+        args=["sso", "link", "--player-id", "P1", "--email", "a@b.c", "--name", "A"]
+    )
+    assert result.exit_code == 2 and "HELPCENTER_SSO_SECRET is not set" in result.output
