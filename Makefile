@@ -70,6 +70,7 @@ bench: install translations
 	$(BIN)/python bench/tickets.py
 	$(BIN)/python bench/resilience.py
 	$(BIN)/python bench/chat.py
+	$(BIN)/python bench/players.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(COMPILED)
