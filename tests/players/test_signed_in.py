@@ -210,7 +210,14 @@ def test_a_signed_in_chat_is_vouched_and_opens_in_the_players_other_browser(
 
     again = loaded.test_client()
     sign_in(again, **LEYLA)
-    assert again.get(path).status_code == 200
+    page = text(again.get(path))
+    assert "Hello" in page
+    # The other browser writes in the chat too, and the first one sees it.
+    sent = again.post(
+        f"{path}/messages", data={"text": "From my phone", "csrf_token": csrf_token(page)}
+    )
+    assert sent.status_code == 303
+    assert "From my phone" in text(client.get(path))
     rauf = loaded.test_client()
     sign_in(rauf, **RAUF)
     assert rauf.get(path).status_code == 404
