@@ -15,7 +15,7 @@ from wtforms.validators import (
 )
 
 from helpcenter import support
-from helpcenter.contact.forms import TicketFields, _Evidence, topic_field
+from helpcenter.contact.forms import TicketFields, Vouched, _Evidence, topic_field
 from helpcenter.forms import PlainText, clean, length
 
 
@@ -33,7 +33,7 @@ def known_topic(form, field) -> None:
         raise ValidationError(_l("Choose one of the topics in the list.")) from None
 
 
-class StartChatForm(FlaskForm):
+class StartChatForm(Vouched, FlaskForm):
     """What a chat needs to start: the topic and the first message; email and player ID
     only if the player wants to give them."""
 
@@ -59,9 +59,6 @@ class StartChatForm(FlaskForm):
     player_id = TicketFields.player_id
 
     validate_topic = known_topic
-    # A player signed in from the casino: email and player ID as the casino vouched for them.
-    vouch = TicketFields.vouch
-    vouched_by = None
 
 
 class MessageForm(_Evidence, FlaskForm):

@@ -150,12 +150,12 @@ def start():
         form.vouch(player)
     if request.method == "GET":
         form.topic.data = form.topic.data or request.args.get("topic", "")[:40]
-        return render_template("chat/start.html", form=form, is_open=is_open_now(), player=player)
+        return render_template("chat/start.html", form=form, is_open=is_open_now())
     if not ratelimit.allow("CONTACT_RATE_LIMIT", ratelimit.client_address()):
         flash(_("Too many attempts. Please wait a few minutes and try again."), "error")
-        return render_template("chat/start.html", form=form, is_open=True, player=player), 429
+        return render_template("chat/start.html", form=form, is_open=True), 429
     if not form.validate():
-        return render_template("chat/start.html", form=form, is_open=True, player=player), 422
+        return render_template("chat/start.html", form=form, is_open=True), 422
     try:
         filed = services.start_chat(
             language=g.lang,

@@ -188,7 +188,28 @@ def normalize_phone(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-class TicketFields(FlaskForm):
+class Vouched:
+    """A form that a player signed in from the casino fills: the email, name and player ID the
+    casino vouched for are filled in and read-only, whatever was posted (`vouch`)."""
+
+    vouched_by = None  # the signed-in player (`players.services.Player`), once vouched
+
+    def vouch(self, player) -> None:
+        self.vouched_by = player
+        values = {"email": player.email, "name": player.name[:100], "player_id": player.player_id}
+        for name, value in values.items():
+            field = getattr(self, name, None)
+            if field is None:
+                continue
+            field.data = value
+            field.raw_data = [value]
+            field.render_kw = {**(field.render_kw or {}), "readonly": True}
+            if name != "email":
+                # The casino's own ID and name, as they are: not the typed field's format.
+                field.validators = ()
+
+
+class TicketFields(Vouched, FlaskForm):
     """A new request: the fields and rules of the contact form and the API alike."""
 
     topic = topic_field(_l("Choose what your request is about."))
@@ -330,29 +351,8 @@ class TicketFields(FlaskForm):
         except KeyError:
             return None
 
-    # What a player signed in from the casino does not type: the casino vouched for it.
-    VOUCHED = ("email", "name", "player_id")
-
-    def vouch(self, player) -> None:
-        """Fill in what the casino vouched for (`players.services.Player`), whatever was posted,
-        and make it read-only: the request is filed as theirs (`new_ticket(player=...)`)."""
-        self.vouched_by = player
-        values = {"email": player.email, "name": player.name[:100], "player_id": player.player_id}
-        for name, value in values.items():
-            field = getattr(self, name, None)
-            if field is None:
-                continue
-            field.data = value
-            field.raw_data = [value]
-            field.render_kw = {**(field.render_kw or {}), "readonly": True}
-            if name != "email":
-                # The casino's own ID and name, as they are: not the typed field's format.
-                field.validators = ()
-
-    def new_ticket(
-        self, *, language: str, urgency: str = "normal", source: str = "web", player=None
-    ):
-        player = player or getattr(self, "vouched_by", None)
+    def new_ticket(self, *, language: str, urgency: str = "normal", source: str = "web"):
+        player = self.vouched_by
         return services.NewTicket(
             topic=self.topic.data,
             subject=self.subject.data,

@@ -123,7 +123,6 @@ def _form_page(form: ContactForm, *, problem: str = "", status: int = 200):
             recommendation=form.recommendation(),
             suggestions=queries.suggestions(text=form.subject.data or "", lang=g.lang, topic=topic),
             solved=request.args.get("solved") == "1",
-            player=current_player.player(),
         ),
         status,
     )
@@ -139,7 +138,6 @@ def _unsent_form_page():
         recommendation=form.recommendation(),
         suggestions=(),
         solved=False,
-        player=current_player.player(),
     )
 
 

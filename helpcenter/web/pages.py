@@ -148,10 +148,10 @@ def render_page(
     for mark, value in (marks or {}).items():
         html = html.replace(mark, value)
     cache.keep_stale(_stale_key(), html)
-    return _with_csrf(html)
+    return _with_visitor_parts(html)
 
 
-def _with_csrf(html: str) -> str:
+def _with_visitor_parts(html: str) -> str:
     """`html` with this request's own parts: the CSRF token and the signed-in player."""
     if _CSRF_MARK in html:
         html = html.replace(_CSRF_MARK, generate_csrf())
@@ -167,7 +167,7 @@ def _stale_key() -> tuple:
 def stale_page() -> str | None:
     """The last good rendering of the page at this request's address, for database outages."""
     html = cache.stale(_stale_key())
-    return None if html is None else _with_csrf(html)
+    return None if html is None else _with_visitor_parts(html)
 
 
 def varying(html: str, status: int = 200, **headers):

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from helpcenter.extensions import db
 from helpcenter.players import services as players
 from helpcenter.players.models import Player, UsedSignInToken
-from helpcenter.tickets import services as tickets
 from helpcenter.tickets.models import Ticket
 from tests.conftest import csrf_token, make_app
-from tests.contact.conftest import FORM, text
+from tests.contact.conftest import FORM, file_ticket, text
 from tests.contact.conftest import Player as Browser
 from tests.players.conftest import SECRET, hs256, player_of, sign_in
 
@@ -39,21 +38,9 @@ def file_signed_in(client, **changes) -> str:
         return session["filed"]["reference"]
 
 
-def file_anonymously(app, email: str, player_id: str = "", now=None) -> str:
+def file_anonymously(app, email: str, player_id: str = "") -> str:
     with app.test_request_context():
-        filed = tickets.file_ticket(
-            tickets.NewTicket(
-                topic="payments",
-                subject="Deposit missing",
-                description="My deposit of 50 AZN has not arrived in my balance yet.",
-                email=email,
-                language="en",
-                channel="email",
-                player_id=player_id,
-            ),
-            now=now,
-        )
-        return filed.ticket.reference
+        return file_ticket(email=email, player_id=player_id).ticket.reference
 
 
 # --- the contact form -----------------------------------------------------------------------------
@@ -159,17 +146,11 @@ def test_my_requests_pages_older_requests(loaded, client, monkeypatch):
     now = datetime.now(UTC)
     with loaded.test_request_context():
         for n in range(3):
-            tickets.file_ticket(
-                tickets.NewTicket(
-                    topic="payments",
-                    subject=f"Request number {n}",
-                    description="A request filed for the pager of My requests.",
-                    email="leyla@example.com",
-                    language="en",
-                    channel="email",
-                    verified_player_id="P-100234",
-                ),
+            file_ticket(
                 now=now - timedelta(hours=3 - n),
+                subject=f"Request number {n}",
+                email="leyla@example.com",
+                verified_player_id="P-100234",
             )
     first = text(client.get("/en/requests"))
     assert "Request number 2" in first and "Request number 1" in first

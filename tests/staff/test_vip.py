@@ -16,7 +16,7 @@ from helpcenter.staff.models import AuditEntry
 from helpcenter.tickets import services, states
 from helpcenter.tickets.models import Ticket, TicketEvent
 from tests.conftest import csrf_token
-from tests.contact.conftest import Player
+from tests.contact.conftest import Player, file_ticket
 from tests.staff.conftest import new_ticket
 from tests.staff.test_access import escalate_to
 
@@ -223,17 +223,7 @@ def by_level(app):
             ("platinum", False, 0),
             ("diamond", True, None),  # not a level of support.yml: counted as ordinary
         ]:
-            new = services.NewTicket(
-                topic="payments",
-                subject="Help",
-                description="My withdrawal is late.",
-                email="p@example.com",
-                language="en",
-                channel="email",
-                transaction_id="TX-1",
-                vip=vip,
-            )
-            ticket = services.file_ticket(new, now=at).ticket
+            ticket = file_ticket(now=at, vip=vip).ticket
             # Gold's first answer is due in 5 minutes, an ordinary one's in 2 hours.
             answered = at + (timedelta(hours=3) if late else timedelta(minutes=1))
             services.resolve(ticket, STAFF, "Done.", now=answered)
